@@ -1,0 +1,55 @@
+#pragma once
+// Lock-free model hand-over for real-time hosts (plugin, live app).
+//
+//  - A loader thread builds and warms a RealtimeEngine off the audio thread, then publish()es it.
+//  - The audio thread calls process(); at the start of a block it picks up a pending engine with one
+//    atomic exchange and crossfades old -> new over kCrossfadeSamples (no click). Afterwards it parks
+//    the old engine in a retire slot (atomic) — it never frees memory.
+//  - collect() (any non-audio thread: a timer, the loader) frees retired engines.
+// No allocation, lock, exception or I/O on the audio thread. Engines must have numChannels >= the
+// channels passed to process() and must fit maxBlock (any n is processed in sub-blocks).
+#include "RealtimeEngine.h"
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+namespace mfx {
+
+class EngineSlot {
+public:
+    static constexpr int kCrossfadeSamples = 1024;
+
+    // maxChannels/maxBlock size the crossfade scratch (allocated here, off the audio thread).
+    EngineSlot(int maxChannels, int maxBlock);
+    ~EngineSlot();
+
+    // Non-audio thread. Returns false if a previously published engine has not been picked up yet
+    // (call again later); the engine is then left in `next`.
+    bool publish(std::unique_ptr<RealtimeEngine>& next);
+    // Non-audio thread: frees engines the audio thread has retired. Returns how many were freed.
+    int collect();
+
+    // Audio thread. Processes numChannels channels of n samples; with no engine, copies input to output.
+    void process(const float* const* in, float* const* out, int numChannels, int n) noexcept;
+    // Audio thread: forwarded to the current engine(s).
+    void setConditioning(const float* values) noexcept;
+    void reset() noexcept;
+
+    // The engine the audio thread is using (for display; may change right after the call).
+    const RealtimeEngine* current() const noexcept { return current_.load(std::memory_order_acquire); }
+    bool swapPending() const noexcept { return pending_.load(std::memory_order_acquire) != nullptr; }
+
+private:
+    std::atomic<RealtimeEngine*> pending_{nullptr};
+    std::atomic<RealtimeEngine*> current_{nullptr};
+    RealtimeEngine* fadingOut_ = nullptr; // audio thread only
+    int fadePos_ = 0;                     // audio thread only
+    static constexpr int kRetireSlots = 8;
+    std::atomic<RealtimeEngine*> retired_[kRetireSlots] = {};
+    std::vector<float> scratch_;          // (maxChannels, maxBlock) old engine's output during a crossfade
+    std::vector<float> cond_;             // (16) last conditioning values
+    int maxChannels_, maxBlock_;
+};
+
+} // namespace mfx

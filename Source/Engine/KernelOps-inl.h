@@ -1,0 +1,205 @@
+// Per-target bodies of the CPU kernels (Kernels.h), included once per SIMD target by Kernels.cpp.
+// Each kernel's formula stands above it in Kernels.h.
+#if defined(MFX_ENGINE_KERNELS_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef MFX_ENGINE_KERNELS_INL_H_
+#undef MFX_ENGINE_KERNELS_INL_H_
+#else
+#define MFX_ENGINE_KERNELS_INL_H_
+#endif
+
+#include "hwy/highway.h"
+#include "hwy/contrib/math/math-inl.h"
+
+#include <cmath>
+#include <cstddef>
+
+HWY_BEFORE_NAMESPACE();
+namespace mfx::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+using DF = hn::ScalableTag<float>;
+
+// exp(x) for the engine: x clamped to [-87.3, 88.0]; n = round(x / ln2) via the 1.5*2^23 shifter (its
+// float bits then hold n in the low mantissa bits), f = x - n ln2 (two-part ln2), exp(f) by its
+// degree-6 Taylor polynomial (|f| <= ln2/2: relative error < 2e-7), times 2^n built in the exponent
+// bits. About 12 operations. kNonPositive skips the upper clamp where x <= 0 is known (dt*A).
+template <bool kNonPositive = false, class V>
+HWY_INLINE V FastExp(DF d, V x) {
+    const hn::RebindToSigned<DF> di;
+    x = hn::Max(x, hn::Set(d, -87.3f));
+    if (!kNonPositive) x = hn::Min(x, hn::Set(d, 88.0f));
+    const V shifter = hn::Set(d, 12582912.0f); // 1.5 * 2^23
+    const V kt = hn::MulAdd(x, hn::Set(d, 1.44269504088896341f), shifter);
+    const V n = hn::Sub(kt, shifter);
+    V f = hn::NegMulAdd(n, hn::Set(d, 0.693359375f), x);
+    f = hn::NegMulAdd(n, hn::Set(d, -2.12194440e-4f), f);
+    V p = hn::Set(d, 1.0f / 720.0f);
+    p = hn::MulAdd(p, f, hn::Set(d, 1.0f / 120.0f));
+    p = hn::MulAdd(p, f, hn::Set(d, 1.0f / 24.0f));
+    p = hn::MulAdd(p, f, hn::Set(d, 1.0f / 6.0f));
+    p = hn::MulAdd(p, f, hn::Set(d, 0.5f));
+    p = hn::MulAdd(p, f, hn::Set(d, 1.0f));
+    p = hn::MulAdd(p, f, hn::Set(d, 1.0f));
+    // bits(kt) = 0x4B400000 + n  ->  (n + 127) << 23 = 2^n
+    const auto bits = hn::ShiftLeft<23>(hn::Add(hn::BitCast(di, kt), hn::Set(di, 127 - 0x4B400000)));
+    return hn::Mul(p, hn::BitCast(d, bits));
+}
+
+// SiLU(v) = v / (1 + exp(-v))
+template <class V>
+HWY_INLINE V Silu(DF d, V v) {
+    return hn::Div(v, hn::Add(hn::Set(d, 1.0f), FastExp(d, hn::Neg(v))));
+}
+
+HWY_INLINE void LinearImpl(const float* HWY_RESTRICT x, std::size_t xStride, std::size_t rows, int inDim,
+                const float* HWY_RESTRICT Wt, int outP, const float* HWY_RESTRICT bias, float* HWY_RESTRICT y,
+                std::size_t yStride, bool accumulate) {
+    const DF d;
+    const int L = static_cast<int>(hn::Lanes(d));
+    for (std::size_t t = 0; t < rows; ++t) {
+        const float* xr = x + t * xStride;
+        float* yr = y + t * yStride;
+        int j = 0;
+        // four output vectors at a time: each output is still one FMA chain over k ascending
+        for (; j + 4 * L <= outP; j += 4 * L) {
+            auto a0 = accumulate ? hn::LoadU(d, yr + j) : (bias ? hn::LoadU(d, bias + j) : hn::Zero(d));
+            auto a1 = accumulate ? hn::LoadU(d, yr + j + L) : (bias ? hn::LoadU(d, bias + j + L) : hn::Zero(d));
+            auto a2 = accumulate ? hn::LoadU(d, yr + j + 2 * L) : (bias ? hn::LoadU(d, bias + j + 2 * L) : hn::Zero(d));
+            auto a3 = accumulate ? hn::LoadU(d, yr + j + 3 * L) : (bias ? hn::LoadU(d, bias + j + 3 * L) : hn::Zero(d));
+            for (int k = 0; k < inDim; ++k) {
+                const auto xv = hn::Set(d, xr[k]);
+                const float* w = Wt + static_cast<std::size_t>(k) * static_cast<std::size_t>(outP) + j;
+                a0 = hn::MulAdd(xv, hn::LoadU(d, w), a0);
+                a1 = hn::MulAdd(xv, hn::LoadU(d, w + L), a1);
+                a2 = hn::MulAdd(xv, hn::LoadU(d, w + 2 * L), a2);
+                a3 = hn::MulAdd(xv, hn::LoadU(d, w + 3 * L), a3);
+            }
+            hn::StoreU(a0, d, yr + j);
+            hn::StoreU(a1, d, yr + j + L);
+            hn::StoreU(a2, d, yr + j + 2 * L);
+            hn::StoreU(a3, d, yr + j + 3 * L);
+        }
+        for (; j < outP; j += L) {
+            auto a = accumulate ? hn::LoadU(d, yr + j) : (bias ? hn::LoadU(d, bias + j) : hn::Zero(d));
+            for (int k = 0; k < inDim; ++k)
+                a = hn::MulAdd(hn::Set(d, xr[k]), hn::LoadU(d, Wt + static_cast<std::size_t>(k) * static_cast<std::size_t>(outP) + j), a);
+            hn::StoreU(a, d, yr + j);
+        }
+    }
+}
+
+HWY_INLINE void RmsNormImpl(const float* HWY_RESTRICT x, std::size_t rows, int dim, int dimP, const float* HWY_RESTRICT w,
+                 float eps, float* HWY_RESTRICT y) {
+    const DF d;
+    const int L = static_cast<int>(hn::Lanes(d));
+    for (std::size_t t = 0; t < rows; ++t) {
+        const float* xr = x + t * static_cast<std::size_t>(dimP);
+        float* yr = y + t * static_cast<std::size_t>(dimP);
+        auto ss = hn::Zero(d);
+        for (int j = 0; j < dimP; j += L) {
+            const auto v = hn::LoadU(d, xr + j);
+            ss = hn::MulAdd(v, v, ss);
+        }
+        const float scale = 1.0f / std::sqrt(hn::GetLane(hn::SumOfLanes(d, ss)) / static_cast<float>(dim) + eps);
+        const auto s = hn::Set(d, scale);
+        for (int j = 0; j < dimP; j += L)
+            hn::StoreU(hn::Mul(hn::Mul(hn::LoadU(d, xr + j), s), hn::LoadU(d, w + j)), d, yr + j);
+    }
+}
+
+HWY_INLINE void ConvSiluImpl(const float* HWY_RESTRICT window, std::size_t rows, int dConv, const float* HWY_RESTRICT convW,
+                  const float* HWY_RESTRICT convB, int dInnerP, float* HWY_RESTRICT xc) {
+    const DF d;
+    const int L = static_cast<int>(hn::Lanes(d));
+    const std::size_t P = static_cast<std::size_t>(dInnerP);
+    for (std::size_t t = 0; t < rows; ++t) {
+        for (int c = 0; c < dInnerP; c += L) {
+            auto a = hn::LoadU(d, convB + c);
+            for (int k = 0; k < dConv; ++k)
+                a = hn::MulAdd(hn::LoadU(d, convW + static_cast<std::size_t>(k) * P + c),
+                               hn::LoadU(d, window + (t + static_cast<std::size_t>(k)) * P + c), a);
+            hn::StoreU(Silu(d, a), d, xc + t * P + c);
+        }
+    }
+}
+
+HWY_INLINE void SoftplusImpl(float* HWY_RESTRICT v, std::size_t n) {
+    const DF d;
+    const std::size_t L = hn::Lanes(d);
+    const auto twenty = hn::Set(d, 20.0f);
+    for (std::size_t i = 0; i < n; i += L) {
+        const auto x = hn::LoadU(d, v + i);
+        const auto sp = hn::Log1p(d, FastExp(d, hn::Min(x, twenty)));
+        hn::StoreU(hn::IfThenElse(hn::Gt(x, twenty), x, sp), d, v + i);
+    }
+}
+
+// NB states n0..n0+NB-1 of one lane group, held in registers across the block's time steps:
+//   h[n] <- exp(dt A[n]) h[n] + (dt x) B[t, n];   acc[t] (+)= sum_{n in chunk} C[t, n] h[n]   (n ascending)
+// acc[t] is kept in y between chunks, so each output is the same FMA chain as an unchunked loop.
+template <int NB>
+HWY_INLINE void ScanChunk(std::size_t rows, std::size_t P, int c, int n0, int dState, const float* HWY_RESTRICT A,
+                          const float* HWY_RESTRICT dt, const float* HWY_RESTRICT xc, const float* HWY_RESTRICT xdbc,
+                          std::size_t XP, int dtRank, float* HWY_RESTRICT h, float* HWY_RESTRICT y) {
+    const DF d;
+    hn::Vec<DF> hr[NB], Ar[NB];
+    for (int i = 0; i < NB; ++i) {
+        hr[i] = hn::LoadU(d, h + static_cast<std::size_t>(n0 + i) * P + static_cast<std::size_t>(c));
+        Ar[i] = hn::LoadU(d, A + static_cast<std::size_t>(n0 + i) * P + static_cast<std::size_t>(c));
+    }
+    for (std::size_t t = 0; t < rows; ++t) {
+        const std::size_t o = t * P + static_cast<std::size_t>(c);
+        const auto dtv = hn::LoadU(d, dt + o);
+        const auto dtx = hn::Mul(dtv, hn::LoadU(d, xc + o));
+        const float* Bt = xdbc + t * XP + static_cast<std::size_t>(dtRank + n0);
+        const float* Ct = Bt + dState;
+        auto acc = n0 == 0 ? hn::Zero(d) : hn::LoadU(d, y + o);
+        for (int i = 0; i < NB; ++i) {
+            const auto dA = FastExp<true>(d, hn::Mul(dtv, Ar[i])); // dt > 0, A < 0
+            hr[i] = hn::MulAdd(dA, hr[i], hn::Mul(dtx, hn::Set(d, Bt[i])));
+            acc = hn::MulAdd(hr[i], hn::Set(d, Ct[i]), acc);
+        }
+        hn::StoreU(acc, d, y + o);
+    }
+    for (int i = 0; i < NB; ++i) hn::StoreU(hr[i], d, h + static_cast<std::size_t>(n0 + i) * P + static_cast<std::size_t>(c));
+}
+
+HWY_INLINE void SelectiveScanImpl(std::size_t rows, int dState, int dInnerP, int d0, int d1, const float* HWY_RESTRICT A,
+                                  const float* HWY_RESTRICT Dv, const float* HWY_RESTRICT dt, const float* HWY_RESTRICT xc,
+                                  const float* HWY_RESTRICT xdbc, int xOutP, int dtRank, const float* HWY_RESTRICT xz,
+                                  float* HWY_RESTRICT h, float* HWY_RESTRICT y) {
+    const DF d;
+    const int L = static_cast<int>(hn::Lanes(d));
+    const std::size_t P = static_cast<std::size_t>(dInnerP), XP = static_cast<std::size_t>(xOutP);
+    constexpr int NB = HWY_MAX_BYTES >= 64 ? 8 : 4; // states in registers: 32 vector registers with AVX-512, else 16
+    for (int c = d0; c < d1; c += L) {
+        int n0 = 0;
+        for (; n0 + NB <= dState; n0 += NB) ScanChunk<NB>(rows, P, c, n0, dState, A, dt, xc, xdbc, XP, dtRank, h, y);
+        for (; n0 + 2 <= dState; n0 += 2) ScanChunk<2>(rows, P, c, n0, dState, A, dt, xc, xdbc, XP, dtRank, h, y);
+        for (; n0 < dState; ++n0) ScanChunk<1>(rows, P, c, n0, dState, A, dt, xc, xdbc, XP, dtRank, h, y);
+        // y = (C.h + D x) * SiLU(z)
+        const auto Dc = hn::LoadU(d, Dv + c);
+        for (std::size_t t = 0; t < rows; ++t) {
+            const std::size_t o = t * P + static_cast<std::size_t>(c);
+            const auto acc = hn::MulAdd(Dc, hn::LoadU(d, xc + o), hn::LoadU(d, y + o));
+            const auto z = hn::LoadU(d, xz + t * 2 * P + P + static_cast<std::size_t>(c));
+            hn::StoreU(hn::Mul(acc, Silu(d, z)), d, y + o);
+        }
+    }
+}
+
+HWY_INLINE void HeadImpl(const float* HWY_RESTRICT u, std::size_t rows, int dimP, const float* HWY_RESTRICT headW, float headB,
+              float skip, const float* HWY_RESTRICT in, float* HWY_RESTRICT out) {
+    const DF d;
+    const int L = static_cast<int>(hn::Lanes(d));
+    for (std::size_t t = 0; t < rows; ++t) {
+        auto a = hn::Zero(d);
+        for (int j = 0; j < dimP; j += L)
+            a = hn::MulAdd(hn::LoadU(d, u + t * static_cast<std::size_t>(dimP) + j), hn::LoadU(d, headW + j), a);
+        out[t] = headB + hn::GetLane(hn::SumOfLanes(d, a)) + skip * in[t];
+    }
+}
+
+} // namespace mfx::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif // MFX_ENGINE_KERNELS_INL_H_

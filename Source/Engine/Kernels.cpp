@@ -1,0 +1,129 @@
+// Dynamic dispatch of the CPU kernels (Highway): this file is compiled once per SIMD target by
+// foreach_target.h. The block sequence below is the model, layer by layer, over a block of rows; it
+// is written once and runs inline (real-time engine: one dispatch per block) or over a thread pool
+// (offline path), with identical arithmetic per output sample either way.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "Engine/Kernels.cpp"
+#include "hwy/foreach_target.h" // IWYU pragma: keep
+#include "hwy/highway.h"
+
+#include "Engine/BlockRunner.h"
+#include "Engine/KernelOps-inl.h"
+#include "Engine/Kernels.h"
+#include "Engine/Sanitize.h"
+
+#include <cstring>
+
+HWY_BEFORE_NAMESPACE();
+namespace mfx::kernels::HWY_NAMESPACE {
+
+constexpr std::size_t kRowGrain = 256; // rows per parallel task (offline path)
+constexpr float kNormEps = 1e-5f;      // RMSNorm eps, as in the reference
+inline std::size_t Z(int v) { return static_cast<std::size_t>(v); }
+
+struct Inline {
+    template <class F>
+    void operator()(std::size_t n, std::size_t, F&& f) const { if (n > 0) f(std::size_t{0}, n); }
+};
+struct Pooled {
+    Executor& ex;
+    template <class F>
+    void operator()(std::size_t n, std::size_t grain, F&& f) const { ex.parallelFor(n, grain, f); }
+};
+
+template <class Par>
+HWY_INLINE void RunBlockT(const PreparedModel& pm, ChannelState& st, BlockScratch& s, const BlockIo& io, Par par) {
+    const Config& c = pm.config();
+    const int F = 1 + c.nCond, Mp = pm.dModelP, P = pm.dInnerP, K1 = c.dConv - 1, Xp = pm.xOutP;
+    const std::size_t MP = Z(Mp), PP = Z(P), XP = Z(Xp), rows = io.rows;
+
+    // features = [sanitize(sample), sanitize(cond...)]
+    for (std::size_t t = 0; t < rows; ++t) {
+        s.inSan[t] = sanitizeSample(io.in[t]);
+        s.feat[t * Z(F)] = s.inSan[t];
+        for (int j = 0; j < c.nCond; ++j)
+            s.feat[t * Z(F) + Z(1 + j)] = sanitizeSample(io.cond ? io.cond[t * io.condStride + Z(j)] : io.held[j]);
+    }
+    // r = embedding(features)
+    par(rows, kRowGrain, [&](std::size_t b, std::size_t e) {
+        LinearImpl(s.feat.data() + b * Z(F), Z(F), e - b, F, pm.embT.data(), Mp, pm.embB.data(), s.r.data() + b * MP, MP, false);
+    });
+    for (int l = 0; l < c.nLayers; ++l) {
+        const PreparedLayer& L = pm.layers[Z(l)];
+        // u = RMSNorm(r);  [x | z] = in_proj(u);  window rows dConv-1+t = x[t]
+        par(rows, kRowGrain, [&](std::size_t b, std::size_t e) {
+            RmsNormImpl(s.r.data() + b * MP, e - b, c.dModel, Mp, L.norm.data(), kNormEps, s.u.data() + b * MP);
+            LinearImpl(s.u.data() + b * MP, MP, e - b, c.dModel, L.inProjT.data(), 2 * P, nullptr, s.xz.data() + b * 2 * PP, 2 * PP, false);
+            for (std::size_t t = b; t < e; ++t)
+                std::memcpy(s.window.data() + (Z(K1) + t) * PP, s.xz.data() + t * 2 * PP, PP * sizeof(float));
+        });
+        // window rows [0, dConv-1) = conv state;  xc = SiLU(conv1d(window));  then conv state = last dConv-1 rows
+        if (K1 > 0) std::memcpy(s.window.data(), st.conv[Z(l)].data(), Z(K1) * PP * sizeof(float));
+        par(rows, kRowGrain, [&](std::size_t b, std::size_t e) {
+            ConvSiluImpl(s.window.data() + b * PP, e - b, c.dConv, L.convW.data(), L.convB.data(), P, s.xc.data() + b * PP);
+            // [dt | B | C] = x_proj(xc);  dt = softplus(dt_proj(dt) + dt_proj.bias)
+            LinearImpl(s.xc.data() + b * PP, PP, e - b, c.dInner(), L.xProjT.data(), Xp, nullptr, s.xdbc.data() + b * XP, XP, false);
+            LinearImpl(s.xdbc.data() + b * XP, XP, e - b, c.dtRank, L.dtProjT.data(), P, L.dtBias.data(), s.dt.data() + b * PP, PP, false);
+            SoftplusImpl(s.dt.data() + b * PP, (e - b) * PP);
+        });
+        if (K1 > 0) std::memcpy(st.conv[Z(l)].data(), s.window.data() + rows * PP, Z(K1) * PP * sizeof(float));
+        // the selective scan: lane groups in parallel, each sequential in time
+        par(PP / Z(kLanes), 1, [&](std::size_t b, std::size_t e) {
+            SelectiveScanImpl(rows, c.dState, P, static_cast<int>(b) * kLanes, static_cast<int>(e) * kLanes, L.A.data(), L.D.data(),
+                              s.dt.data(), s.xc.data(), s.xdbc.data(), Xp, c.dtRank, s.xz.data(), st.ssm[Z(l)].data(), s.y.data());
+        });
+        // r = r + out_proj(y)
+        par(rows, kRowGrain, [&](std::size_t b, std::size_t e) {
+            LinearImpl(s.y.data() + b * PP, PP, e - b, c.dInner(), L.outProjT.data(), Mp, nullptr, s.r.data() + b * MP, MP, true);
+        });
+    }
+    // out = head(norm_f(r)) + skip * sample
+    par(rows, kRowGrain, [&](std::size_t b, std::size_t e) {
+        RmsNormImpl(s.r.data() + b * MP, e - b, c.dModel, Mp, pm.normF.data(), kNormEps, s.u.data() + b * MP);
+        HeadImpl(s.u.data() + b * MP, e - b, Mp, pm.headW.data(), pm.headB, pm.skip, s.inSan.data() + b, io.out + b);
+    });
+}
+
+void RunBlock(const PreparedModel& pm, ChannelState& st, BlockScratch& s, const BlockIo& io, Executor* ex) {
+    if (ex) RunBlockT(pm, st, s, io, Pooled{*ex});
+    else RunBlockT(pm, st, s, io, Inline{});
+}
+
+// Thin exported forms of the single ops, for tests and other callers.
+void Linear(const float* x, std::size_t xStride, std::size_t rows, int inDim, const float* Wt, int outP, const float* bias,
+            float* y, std::size_t yStride, bool accumulate) { LinearImpl(x, xStride, rows, inDim, Wt, outP, bias, y, yStride, accumulate); }
+void Softplus(float* v, std::size_t n) { SoftplusImpl(v, n); }
+void ExpArray(const float* x, float* y, std::size_t n) {
+    const DF d;
+    for (std::size_t i = 0; i < n; i += hn::Lanes(d)) hn::StoreU(FastExp(d, hn::LoadU(d, x + i)), d, y + i);
+}
+
+} // namespace mfx::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace mfx::kernels {
+
+HWY_EXPORT(RunBlock);
+HWY_EXPORT(Linear);
+HWY_EXPORT(Softplus);
+HWY_EXPORT(ExpArray);
+
+void runBlock(const PreparedModel& pm, ChannelState& st, BlockScratch& s, const BlockIo& io, Executor* ex) noexcept {
+    HWY_DYNAMIC_DISPATCH(RunBlock)(pm, st, s, io, ex);
+}
+void linear(const float* x, std::size_t xStride, std::size_t rows, int inDim, const float* Wt, int outP, const float* bias,
+            float* y, std::size_t yStride, bool accumulate) noexcept {
+    HWY_DYNAMIC_DISPATCH(Linear)(x, xStride, rows, inDim, Wt, outP, bias, y, yStride, accumulate);
+}
+void softplus(float* v, std::size_t n) noexcept { HWY_DYNAMIC_DISPATCH(Softplus)(v, n); }
+void fastExp(const float* x, float* y, std::size_t n) noexcept { HWY_DYNAMIC_DISPATCH(ExpArray)(x, y, n); }
+
+// Highway lists better targets at lower bits; dynamic dispatch picks the best supported one.
+const char* targetName() noexcept {
+    const int64_t targets = hwy::SupportedTargets() & HWY_TARGETS;
+    return hwy::TargetName(targets & -targets);
+}
+
+} // namespace mfx::kernels
+#endif

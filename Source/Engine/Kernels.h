@@ -1,0 +1,24 @@
+#pragma once
+// SIMD kernels of the CPU engines, compiled for several instruction sets (Highway dynamic dispatch:
+// SSE4, AVX2, AVX-512, ...) and chosen at run time. The per-target bodies and their formulas are in
+// KernelOps-inl.h; the whole-block sequence is kernels::runBlock (BlockRunner.h). Row-major buffers,
+// every vector dimension padded to kLanes. Each output element's arithmetic depends only on its own
+// row, never on how many rows are processed at once: block size does not change results.
+#include <cstddef>
+
+namespace mfx::kernels {
+
+// y[t, j] = (accumulate ? y[t, j] : bias[j] or 0) + sum_k x[t, k] * Wt[k, j]   (k ascending, fused multiply-add)
+void linear(const float* x, std::size_t xStride, std::size_t rows, int inDim, const float* Wt, int outP,
+            const float* bias, float* y, std::size_t yStride, bool accumulate) noexcept;
+
+// v = softplus(v) = v > 20 ? v : log1p(exp(v)), in place over n floats (n a multiple of kLanes)
+void softplus(float* v, std::size_t n) noexcept;
+
+// y = exp(x) with the engine's fast exp (relative error < 2e-7 for x in [-87, 88]); n a multiple of kLanes
+void fastExp(const float* x, float* y, std::size_t n) noexcept;
+
+// Name of the instruction set chosen at run time (e.g. "AVX3" = AVX-512, "AVX2").
+const char* targetName() noexcept;
+
+} // namespace mfx::kernels

@@ -1,0 +1,68 @@
+#pragma once
+// The model rearranged for the CPU kernels: every vector dimension padded to kLanes floats with
+// zeros, matrices transposed to (in, outPadded) so kernels vectorise over outputs, A = -exp(A_log)
+// precomputed and transposed to (dState, dInnerP). Immutable once built; shared by every engine
+// (real-time, offline) made from it. Padded lanes hold zero weights and stay zero (or finite).
+#include "../Model/Weights.h"
+
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+namespace mfx {
+
+inline constexpr int kLanes = 16; // widest float vector (AVX-512); all padding is a multiple of it
+
+inline int padLanes(int n) { return (n + kLanes - 1) / kLanes * kLanes; }
+
+// 64-byte aligned float storage.
+class AlignedFloats {
+public:
+    AlignedFloats() = default;
+    explicit AlignedFloats(std::size_t n) { resize(n); }
+    void resize(std::size_t n);
+    float* data() noexcept { return data_.get(); }
+    const float* data() const noexcept { return data_.get(); }
+    std::size_t size() const noexcept { return size_; }
+    float& operator[](std::size_t i) noexcept { return data_.get()[i]; }
+    const float& operator[](std::size_t i) const noexcept { return data_.get()[i]; }
+
+private:
+    struct Free { void operator()(float* p) const noexcept; };
+    std::unique_ptr<float[], Free> data_;
+    std::size_t size_ = 0;
+};
+
+struct PreparedLayer {
+    AlignedFloats norm;     // (dModelP)
+    AlignedFloats inProjT;  // (dModel, 2*dInnerP): columns [x | z]
+    AlignedFloats convW;    // (dConv, dInnerP): tap k multiplies the input from dConv-1-k steps ago
+    AlignedFloats convB;    // (dInnerP)
+    AlignedFloats xProjT;   // (dInner, xOutP): columns [dt (dtRank) | B (dState) | C (dState) | pad]
+    AlignedFloats dtProjT;  // (dtRank, dInnerP)
+    AlignedFloats dtBias;   // (dInnerP)
+    AlignedFloats A;        // (dState, dInnerP): A = -exp(A_log), transposed; pad lanes -1
+    AlignedFloats D;        // (dInnerP)
+    AlignedFloats outProjT; // (dInner, dModelP)
+};
+
+class PreparedModel {
+public:
+    explicit PreparedModel(const Model& model); // validates; throws ModelError
+
+    const Model& model() const noexcept { return model_; }
+    const Config& config() const noexcept { return model_.config; }
+
+    int dModelP, dInnerP, xOutP;
+    AlignedFloats embT;  // (1 + nCond, dModelP)
+    AlignedFloats embB;  // (dModelP)
+    std::vector<PreparedLayer> layers;
+    AlignedFloats normF; // (dModelP)
+    AlignedFloats headW; // (dModelP)
+    float headB = 0, skip = 0;
+
+private:
+    Model model_;
+};
+
+} // namespace mfx

@@ -1,0 +1,48 @@
+#pragma once
+// The persistent state of one channel of a model: per layer, the causal-conv window and the SSM state.
+// This is the canonical, implementation-independent layout: every backend (float64 reference,
+// real-time engine, offline CPU path, CUDA) converts its internal layout to and from this one, so
+// states can be saved, restored and compared across implementations.
+#include "../Model/Config.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace mfx {
+
+template <typename T>
+struct StateT {
+    struct Layer {
+        std::vector<T> conv; // (dInner, dConv - 1): the last dConv-1 conv inputs, oldest first
+        std::vector<T> ssm;  // (dInner, dState): h
+    };
+    std::vector<Layer> layers; // nLayers
+
+    StateT() = default;
+    explicit StateT(const Config& c) : layers(static_cast<size_t>(c.nLayers)) {
+        for (auto& l : layers) {
+            l.conv.assign(static_cast<size_t>(c.dInner()) * static_cast<size_t>(c.dConv - 1), T(0));
+            l.ssm.assign(static_cast<size_t>(c.dInner()) * static_cast<size_t>(c.dState), T(0));
+        }
+    }
+    void reset() {
+        for (auto& l : layers) {
+            std::fill(l.conv.begin(), l.conv.end(), T(0));
+            std::fill(l.ssm.begin(), l.ssm.end(), T(0));
+        }
+    }
+    bool allFinite() const;
+};
+
+using State = StateT<float>;
+using ReferenceState = StateT<double>;
+
+// Binary save/restore: "MFXS", u32 version, u32 nLayers, u32 dInner, u32 dConv, u32 dState, floats.
+std::vector<std::uint8_t> serializeState(const State& state, const Config& config);
+State deserializeState(const std::vector<std::uint8_t>& bytes, const Config& config); // throws ModelError
+
+// Relative L2 distance between two states (over all conv and ssm values), for tests.
+double stateRelativeError(const State& a, const ReferenceState& b);
+double stateRelativeError(const State& a, const State& b);
+
+} // namespace mfx

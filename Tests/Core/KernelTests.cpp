@@ -1,0 +1,45 @@
+// The engine's approximations, checked against the C library on dense grids.
+#include "Engine/Kernels.h"
+#include "Engine/PreparedModel.h"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <vector>
+
+using namespace mfx;
+
+TEST_CASE("fast exp stays within 3e-7 relative error over the range the engine uses", "[kernels]") {
+    std::vector<float> x, y;
+    for (double v = -87.0; v <= 88.0; v += 0.00137) x.push_back(static_cast<float>(v));
+    while (x.size() % kLanes) x.push_back(0.0f);
+    y.resize(x.size());
+    kernels::fastExp(x.data(), y.data(), x.size());
+    double worst = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        const double ref = std::exp(static_cast<double>(x[i]));
+        worst = std::max(worst, std::abs(y[i] - ref) / ref);
+    }
+    INFO("target " << kernels::targetName() << ", worst relative error " << worst);
+    CHECK(worst < 3e-7);
+    // far below the range: tiny but finite and non-negative, never NaN
+    std::vector<float> lo(kLanes, -1e30f), out(kLanes);
+    kernels::fastExp(lo.data(), out.data(), kLanes);
+    for (float v : out) CHECK((std::isfinite(v) && v >= 0.0f && v < 1e-37f));
+}
+
+TEST_CASE("softplus matches log1p(exp(x)) and passes inputs above 20 through", "[kernels]") {
+    std::vector<float> x;
+    for (double v = -30.0; v <= 40.0; v += 0.0071) x.push_back(static_cast<float>(v));
+    while (x.size() % kLanes) x.push_back(1.0f);
+    std::vector<float> y = x;
+    kernels::softplus(y.data(), y.size());
+    double worst = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        const double xi = x[i];
+        const double ref = xi > 20.0 ? xi : std::log1p(std::exp(xi));
+        worst = std::max(worst, std::abs(y[i] - ref) / std::max(ref, 1e-30));
+    }
+    INFO("worst relative error " << worst);
+    CHECK(worst < 1e-6);
+}
