@@ -1,0 +1,55 @@
+#pragma once
+// Rendering one audio file through a model, streamed in windows so memory stays bounded:
+//
+//   file (fileRate, C channels) --input gain--> [Resampler fileRate -> model rate]
+//     --> backend (C streams, each with its own state) --> [Resampler model rate -> fileRate]
+//     --> dry/wet mix (dry delayed to line up) --> output gain --> temp file --> rename
+//
+// The resamplers are time-aligned (see Dsp/Resampler.h). At the end, their held-back latency is
+// pushed out with that many frames of silence after the input (so the model output around the last
+// frames is real, as if the file were followed by silence), they are flushed, and the output is cut
+// to exactly the input's length. Without resampling and with unit
+// gains and mix 1, the output samples are exactly the backend's.
+#include "RenderPlan.h"
+
+#include <Dsp/Resampler.h>
+#include <Model/Weights.h>
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+namespace mfx {
+class RenderBackend;
+}
+
+namespace mfx::apps {
+
+struct RenderSettings {
+    float inputGain = 1.0f;  // linear, before the model (dry is taken before it)
+    float outputGain = 1.0f; // linear, after the mix
+    float mix = 1.0f;        // 0 = dry only, 1 = model only
+    ResamplerQuality quality = ResamplerQuality::Best;
+    std::size_t windowFrames = 1 << 16; // file frames read per step
+    std::vector<float> conditioning;    // (nCond) held values
+};
+
+struct RenderStats {
+    std::int64_t frames = 0; // frames written (= frames read)
+    double audioSeconds = 0.0;
+    double wallSeconds = 0.0;
+    std::int64_t clippedSamples = 0; // |y| > 1 in an integer or lossy output
+    float peak = 0.0f;               // max |y| written
+    bool resampled = false;
+};
+
+using ProgressCallback = std::function<void(std::int64_t inputFramesDone)>;
+
+// Renders job.input to job.output (via a temporary file). Throws Failure on file or processing
+// errors and Interrupted on Ctrl-C; in both cases no output and no temporary file remain.
+RenderStats renderFile(const RenderJob& job, const Model& model, RenderBackend& backend,
+                       const RenderSettings& settings, const ProgressCallback& progress = {});
+
+float decibelsToGain(double dB);
+
+} // namespace mfx::apps

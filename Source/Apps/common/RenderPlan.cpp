@@ -1,0 +1,181 @@
+// Expanding inputs, naming outputs, and refusing unsafe writes.
+#include "RenderPlan.h"
+
+#include "Errors.h"
+
+#include <sndfile.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace mfx::apps {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string quoted(const fs::path& p) {
+    std::string q(1, '\'');
+    q.append(p.string()).push_back('\'');
+    return q;
+}
+
+bool isHidden(const fs::path& p) {
+    const std::string name = p.filename().string();
+    return !name.empty() && name[0] == '.';
+}
+
+struct Source {
+    fs::path file;
+    fs::path relative; // below the folder it was found in (or just the file name)
+    bool fromFolder = false;
+};
+
+// Files below `folder`, sorted, skipping hidden entries and `skipDir` (the output folder).
+std::vector<Source> listFolder(const fs::path& folder, const std::optional<fs::path>& skipDir) {
+    std::vector<Source> found;
+    std::error_code ec;
+    const auto options = fs::directory_options::skip_permission_denied;
+    for (auto it = fs::recursive_directory_iterator(folder, options, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+        const fs::path& p = it->path();
+        if (isHidden(p)) {
+            if (it->is_directory(ec)) it.disable_recursion_pending();
+            continue;
+        }
+        if (it->is_directory(ec)) {
+            std::error_code eq;
+            if (skipDir && fs::exists(*skipDir, eq) && fs::equivalent(p, *skipDir, eq)) it.disable_recursion_pending();
+            continue;
+        }
+        if (!it->is_regular_file(ec)) continue;
+        found.push_back({p, p.lexically_relative(folder), true});
+    }
+    if (ec) throw Failure("cannot list folder " + quoted(folder) + ": " + ec.message());
+    std::sort(found.begin(), found.end(), [](const Source& a, const Source& b) { return a.file < b.file; });
+    return found;
+}
+
+// The output format from --format, else from -o's extension, else the input's container.
+const FormatInfo* requestedFormat(const PlanRequest& request, const fs::path& input) {
+    if (!request.output) return request.format;
+    const FormatInfo* byExtension = findFormatByExtension(*request.output);
+    if (request.format) {
+        if (byExtension && byExtension != request.format)
+            throw UsageError("--format " + request.format->name + " does not match the output name " +
+                             quoted(*request.output) + " (a ." + byExtension->name + " name); make them agree");
+        return request.format;
+    }
+    if (byExtension) return byExtension;
+    if (request.output->extension() == input.extension()) return nullptr; // same (unlisted) container
+    throw UsageError("cannot tell the output format from the name " + quoted(*request.output) +
+                     "; give --format (" + knownFormatNames() + ")");
+}
+
+} // namespace
+
+Plan planRender(const PlanRequest& request) {
+    if (request.inputs.empty()) throw UsageError("give at least one INPUT file or folder");
+    if (request.output && request.outDir)
+        throw UsageError("give either -o OUTPUT (for one input file) or --out-dir DIR, not both");
+    if (!request.output && !request.outDir)
+        throw UsageError("say where to write: -o OUTPUT for one input file, or --out-dir DIR");
+
+    Plan plan;
+    std::error_code ec;
+    if (request.outDir && fs::exists(*request.outDir, ec) && !fs::is_directory(*request.outDir, ec))
+        throw UsageError("--out-dir " + quoted(*request.outDir) + " is a file, not a folder");
+
+    // 1. Inputs -> sources.
+    std::vector<Source> sources;
+    bool anyFolder = false;
+    for (const auto& text : request.inputs) {
+        const fs::path p(text);
+        if (!fs::exists(p, ec)) {
+            plan.errors.push_back("input " + quoted(p) + " does not exist");
+            continue;
+        }
+        if (fs::is_directory(p, ec)) {
+            anyFolder = true;
+            auto found = listFolder(p, request.outDir);
+            if (found.empty()) plan.errors.push_back("folder " + quoted(p) + " contains no files");
+            sources.insert(sources.end(), found.begin(), found.end());
+        } else {
+            sources.push_back({p, p.filename(), false});
+        }
+    }
+    if (request.output && (request.inputs.size() > 1 || anyFolder))
+        throw UsageError("-o OUTPUT takes exactly one input file; for several inputs or a folder use --out-dir DIR");
+
+    // 2. Open each source, choose its output format and name.
+    std::set<fs::path> inputIdentities; // canonical paths of all inputs
+    for (const auto& s : sources) inputIdentities.insert(fs::weakly_canonical(s.file, ec));
+    std::map<fs::path, fs::path> claimed; // canonical output -> input that claimed it
+
+    std::size_t audioInFolders = 0;
+    for (const auto& source : sources) {
+        AudioInfo info;
+        try {
+            AudioReader reader(source.file);
+            info = reader.info();
+        } catch (const Failure& e) {
+            if (source.fromFolder && !hasAudioExtension(source.file))
+                plan.notes.push_back("skipping " + quoted(source.file) + ": not an audio file");
+            else
+                plan.errors.push_back(e.what());
+            continue;
+        }
+        if (source.fromFolder) ++audioInFolders;
+
+        const FormatInfo* requested = requestedFormat(request, source.file);
+        std::string note;
+        const int format = chooseOutputFormat(requested, request.bitDepth, info.format, info.channels, info.sampleRate, note);
+        if (!note.empty()) plan.notes.push_back(source.file.string() + ": " + note);
+
+        fs::path output;
+        if (request.output) {
+            output = *request.output;
+        } else {
+            output = *request.outDir / source.relative;
+            // A changed container gets its own extension (take.wav -> take.flac).
+            const FormatInfo* inFmt = findFormatByMajor(info.format & SF_FORMAT_TYPEMASK, info.format & SF_FORMAT_SUBMASK);
+            const FormatInfo* outFmt = findFormatByMajor(format & SF_FORMAT_TYPEMASK, format & SF_FORMAT_SUBMASK);
+            if (outFmt && outFmt != inFmt) output.replace_extension(outFmt->extensions.front());
+        }
+
+        // Safety checks on the output path.
+        const fs::path identity = fs::weakly_canonical(output, ec);
+        if (inputIdentities.count(identity) != 0 || (fs::exists(output, ec) && fs::equivalent(output, source.file, ec))) {
+            plan.errors.push_back("refusing to overwrite the input file " + quoted(output) +
+                                  "; choose another output name or folder");
+            continue;
+        }
+        if (fs::is_directory(output, ec)) {
+            plan.errors.push_back("output " + quoted(output) + " is a folder; give a file name with -o, or use --out-dir");
+            continue;
+        }
+        if (fs::exists(output, ec) && !request.overwrite) {
+            plan.errors.push_back("output " + quoted(output) + " exists; pass --overwrite to replace it");
+            continue;
+        }
+        if (auto [it, inserted] = claimed.emplace(identity, source.file); !inserted) {
+            plan.errors.push_back(quoted(it->second) + " and " + quoted(source.file) + " would both be written to " +
+                                  quoted(output) + "; render them into different folders");
+            continue;
+        }
+        if (request.output) {
+            const fs::path parent = output.has_parent_path() ? output.parent_path() : fs::path(".");
+            if (!fs::is_directory(parent, ec)) {
+                plan.errors.push_back("the folder of the output " + quoted(output) + " does not exist; create it first");
+                continue;
+            }
+        }
+        plan.jobs.push_back({source.file, output, info, format});
+    }
+    if (anyFolder && audioInFolders == 0 && plan.errors.empty() && plan.jobs.empty())
+        plan.errors.push_back("no audio files found in the given folder(s)");
+    return plan;
+}
+
+} // namespace mfx::apps

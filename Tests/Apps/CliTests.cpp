@@ -1,0 +1,208 @@
+// mambafx's command line: help, version, `info`, and every usage error of `render` (exit 2) or
+// input problem (exit 1), each with a message that names the problem.
+#include "AppTestUtil.h"
+
+#include <catch2/catch.hpp>
+
+#include <sndfile.h>
+
+#include <fstream>
+
+using namespace mfx;
+using namespace mfx::apptest;
+using Catch::Matchers::Contains;
+
+TEST_CASE("mambafx --help, --version and per-command help exit 0", "[apps]") {
+    const auto help = runMambafx({"--help"});
+    CHECK(help.code == 0);
+    CHECK_THAT(help.out, Contains("info") && Contains("render"));
+    const auto version = runMambafx({"--version"});
+    CHECK(version.code == 0);
+    CHECK_THAT(version.out, Contains("mambafx " MFX_VERSION));
+    const auto renderHelp = runMambafx({"render", "--help"});
+    CHECK(renderHelp.code == 0);
+    CHECK_THAT(renderHelp.out, Contains("--out-dir") && Contains("--bit-depth") && Contains("--mix"));
+    const auto infoHelp = runMambafx({"info", "--help"});
+    CHECK(infoHelp.code == 0);
+    CHECK_THAT(infoHelp.out, Contains("MODEL"));
+}
+
+TEST_CASE("mambafx without a command or with an unknown one is a usage error", "[apps]") {
+    CHECK(runMambafx({}).code == 2);
+    const auto unknown = runMambafx({"frobnicate"});
+    CHECK(unknown.code == 2);
+    CHECK_FALSE(unknown.err.empty());
+}
+
+TEST_CASE("mambafx info prints config, size, parameters and all metadata of a valid model", "[apps]") {
+    TempDir dir;
+    Model model = makeModel(smallConfig(44100.0), 7);
+    model.metadata[meta::description] = "line one\nline two";
+    model.metadata[meta::license] = "CC0";
+    model.metadata["custom_key"] = "custom value";
+    const auto path = saveTestModel(model, dir / "m.safetensors");
+
+    const auto r = runMambafx({"info", path.string()});
+    CHECK(r.code == 0);
+    CHECK_THAT(r.out, Contains("apps test model"));
+    CHECK_THAT(r.out, Contains("d_model      8"));
+    CHECK_THAT(r.out, Contains("44100 Hz"));
+    CHECK_THAT(r.out, Contains(std::to_string(model.config.parameterCount())));
+    CHECK_THAT(r.out, Contains(std::to_string(std::filesystem::file_size(path)) + " bytes"));
+    CHECK_THAT(r.out, Contains("line one") && Contains("line two") && Contains("CC0"));
+    CHECK_THAT(r.out, Contains("custom_key") && Contains("custom value"));
+
+    const auto j = runMambafx({"info", "--json", path.string()});
+    CHECK(j.code == 0);
+    CHECK_THAT(j.out, Contains("\"parameters\": " + std::to_string(model.config.parameterCount())));
+    CHECK_THAT(j.out, Contains("\"custom_key\": \"custom value\""));
+}
+
+TEST_CASE("mambafx info rejects a missing, truncated or foreign file with the loader's message", "[apps]") {
+    TempDir dir;
+    const auto good = saveTestModel(makeModel(smallConfig(), 3), dir / "good.safetensors");
+
+    const auto missing = runMambafx({"info", (dir / "nope.safetensors").string()});
+    CHECK(missing.code == 1);
+    CHECK_THAT(missing.err, Contains("error:") && Contains("nope.safetensors"));
+
+    // Truncated: half of a valid file.
+    const auto size = std::filesystem::file_size(good);
+    std::filesystem::copy_file(good, dir / "half.safetensors");
+    std::filesystem::resize_file(dir / "half.safetensors", size / 2);
+    const auto half = runMambafx({"info", (dir / "half.safetensors").string()});
+    CHECK(half.code == 1);
+    CHECK_THAT(half.err, Contains("error:"));
+
+    std::ofstream(dir / "text.safetensors") << "this is not a model at all, just some text";
+    const auto text = runMambafx({"info", (dir / "text.safetensors").string()});
+    CHECK(text.code == 1);
+    CHECK_THAT(text.err, Contains("error:"));
+    CHECK(text.out.empty());
+
+    CHECK(runMambafx({"info"}).code == 2); // no MODEL
+}
+
+namespace {
+
+// A folder with a model and a short mono float WAV.
+struct RenderFixture {
+    TempDir dir;
+    fs::path model, wav;
+    RenderFixture() {
+        model = saveTestModel(makeModel(smallConfig(), 11), dir / "model.safetensors");
+        wav = dir / "in.wav";
+        writeAudio(wav, noiseSignal(4800, 1), 1, 48000, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    }
+    RunResult render(std::vector<std::string> extra) const {
+        std::vector<std::string> args = {"render", "--model", model.string()};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return runMambafx(args);
+    }
+};
+
+void checkUsage(const RunResult& r, const std::string& expected) {
+    INFO("stderr: " << r.err);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Contains(expected));
+}
+
+} // namespace
+
+TEST_CASE("render: impossible option combinations are usage errors (exit 2)", "[apps]") {
+    RenderFixture f;
+    const auto out = (f.dir / "out.wav").string();
+    const auto outDir = (f.dir / "outdir").string();
+    const auto in = f.wav.string();
+
+    checkUsage(f.render({in}), "-o OUTPUT");                                      // nowhere to write
+    checkUsage(f.render({in, "-o", out, "--out-dir", outDir}), "excludes");       // both
+    checkUsage(f.render({in, in, "-o", out}), "exactly one input file");          // -o with several inputs
+    checkUsage(f.render({f.dir.path().string(), "-o", out}), "exactly one input file");  // -o with a folder
+    checkUsage(f.render({in, "-o", out, "--mix", "1.5"}), "--mix");
+    checkUsage(f.render({in, "-o", out, "--mix", "-0.1"}), "--mix");
+    checkUsage(f.render({in, "-o", out, "--format", "mp4"}), "--format mp4 is not known");
+    checkUsage(f.render({in, "-o", out, "--bit-depth", "12"}), "--bit-depth 12 is not known");
+    checkUsage(f.render({in, "-o", (f.dir / "o.flac").string(), "--bit-depth", "float"}), "flac cannot store");
+    checkUsage(f.render({in, "-o", (f.dir / "o.ogg").string(), "--bit-depth", "16"}), "lossy");
+    checkUsage(f.render({in, "-o", out, "--format", "flac"}), "does not match");
+    checkUsage(f.render({in, "-o", (f.dir / "o.xyz").string()}), "cannot tell the output format");
+    checkUsage(f.render({in, "-o", out, "--device", "gpu"}), "--device gpu is not known");
+    checkUsage(f.render({in, "-o", out, "--threads", "-1"}), "--threads");
+    checkUsage(f.render({in, "-o", out, "--input-gain", "abc"}), "--input-gain");
+    checkUsage(f.render({in, "-o", out, "--resample-quality", "ultra"}), "--resample-quality ultra");
+    checkUsage(f.render({in, "-o", out, "--cond", "drive=1"}), "no conditioning inputs");
+    checkUsage(f.render({"-o", out}), "INPUT");
+    CHECK_FALSE(fs::exists(out));
+    CHECK_FALSE(fs::exists(outDir));
+}
+
+TEST_CASE("render: input and model problems are errors naming the file (exit 1)", "[apps]") {
+    RenderFixture f;
+    const auto out = (f.dir / "out.wav").string();
+
+    SECTION("missing input") {
+        const auto r = f.render({(f.dir / "missing.wav").string(), "-o", out});
+        CHECK(r.code == 1);
+        CHECK_THAT(r.err, Contains("missing.wav") && Contains("does not exist"));
+    }
+    SECTION("a file that is not audio, named by the user") {
+        std::ofstream(f.dir / "notes.wav") << "RIFF? no, just text pretending to be a wave file";
+        const auto r = f.render({(f.dir / "notes.wav").string(), "-o", out});
+        CHECK(r.code == 1);
+        CHECK_THAT(r.err, Contains("cannot read") && Contains("notes.wav"));
+        // libsndfile's reason follows the name
+        CHECK(r.err.find("notes.wav': ") != std::string::npos);
+    }
+    SECTION("the output is the input") {
+        const auto r = f.render({f.wav.string(), "-o", f.wav.string(), "--overwrite"});
+        CHECK(r.code == 1);
+        CHECK_THAT(r.err, Contains("refusing to overwrite the input"));
+    }
+    SECTION("--out-dir that would write over the input") {
+        const auto r = f.render({f.wav.string(), "--out-dir", f.dir.path().string(), "--overwrite"});
+        CHECK(r.code == 1);
+        CHECK_THAT(r.err, Contains("refusing to overwrite the input"));
+    }
+    SECTION("existing output without --overwrite is left alone") {
+        std::ofstream(out) << "precious";
+        const auto r = f.render({f.wav.string(), "-o", out});
+        CHECK(r.code == 1);
+        CHECK_THAT(r.err, Contains("exists") && Contains("--overwrite"));
+        std::ifstream check(out);
+        std::string content;
+        check >> content;
+        CHECK(content == "precious");
+        // ...and replaced with --overwrite
+        const auto ok = f.render({f.wav.string(), "-o", out, "--overwrite"});
+        CHECK(ok.code == 0);
+        CHECK(readAudio(out).frames() == 4800);
+    }
+    SECTION("the output's folder does not exist") {
+        const auto r = f.render({f.wav.string(), "-o", (f.dir / "no" / "such" / "o.wav").string()});
+        CHECK(r.code == 1);
+        CHECK_THAT(r.err, Contains("does not exist"));
+    }
+    SECTION("a broken model") {
+        std::ofstream(f.dir / "bad.safetensors") << "garbage";
+        const auto r = runMambafx({"render", "--model", (f.dir / "bad.safetensors").string(), f.wav.string(), "-o", out});
+        CHECK(r.code == 1);
+        CHECK_THAT(r.err, Contains("cannot use the model"));
+        CHECK_FALSE(fs::exists(out));
+    }
+    CHECK(tempFilesIn(f.dir.path()).empty());
+}
+
+TEST_CASE("render without --model uses the bundled default or says to pass --model", "[apps]") {
+    RenderFixture f;
+    const auto out = f.dir / "out.wav";
+    const auto r = runMambafx({"render", f.wav.string(), "-o", out.string()});
+    if (fs::exists(fs::path(MFX_SOURCE_DIR) / "Resources" / "Models" / "default.safetensors")) {
+        CHECK(r.code == 0);
+        CHECK(fs::exists(out));
+    } else {
+        CHECK(r.code == 2);
+        CHECK_THAT(r.err, Contains("no model given") && Contains("--model"));
+        CHECK_FALSE(fs::exists(out));
+    }
+}

@@ -1,0 +1,156 @@
+// Files and folders: folder inputs mirrored under --out-dir, non-audio files skipped with a note,
+// outputs written to a temporary name and renamed, nothing left behind by a failing or interrupted
+// render.
+#include "AppTestUtil.h"
+
+#include <catch2/catch.hpp>
+
+#include <sndfile.h>
+
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <thread>
+
+using namespace mfx;
+using namespace mfx::apptest;
+using Catch::Matchers::Contains;
+
+namespace {
+
+constexpr int kFloatWav = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
+
+} // namespace
+
+TEST_CASE("folder input with --out-dir mirrors the tree and skips non-audio files", "[apps]") {
+    TempDir dir;
+    const Model model = makeModel(smallConfig(48000.0), 31);
+    const auto modelPath = saveTestModel(model, dir / "m.safetensors");
+    const fs::path in = dir / "takes";
+    fs::create_directories(in / "guitar" / "day2");
+    fs::create_directories(in / ".hidden");
+    const auto a = noiseSignal(3000, 1), b = noiseSignal(5000, 2), c = noiseSignal(4000, 3);
+    writeAudio(in / "a.wav", a, 1, 48000, kFloatWav);
+    writeAudio(in / "guitar" / "b.flac", b, 1, 48000, SF_FORMAT_FLAC | SF_FORMAT_PCM_24);
+    writeAudio(in / "guitar" / "day2" / "c.aiff", c, 1, 48000, SF_FORMAT_AIFF | SF_FORMAT_FLOAT);
+    writeAudio(in / ".hidden" / "h.wav", a, 1, 48000, kFloatWav);
+    std::ofstream(in / "guitar" / "notes.txt") << "levels: hot";
+
+    const fs::path out = dir / "rendered";
+    const auto r = runMambafx({"render", "--model", modelPath.string(), in.string(), "--out-dir", out.string()});
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    CHECK_THAT(r.err, Contains("skipping") && Contains("notes.txt"));
+    CHECK_THAT(r.out, Contains("rendered 3 of 3 files"));
+
+    CHECK(fs::exists(out / "a.wav"));
+    CHECK(fs::exists(out / "guitar" / "b.flac"));
+    CHECK(fs::exists(out / "guitar" / "day2" / "c.aiff"));
+    CHECK_FALSE(fs::exists(out / ".hidden"));
+    CHECK_FALSE(fs::exists(out / "guitar" / "notes.txt"));
+    CHECK(readAudio(out / "guitar" / "b.flac").format == (SF_FORMAT_FLAC | SF_FORMAT_PCM_24));
+    CHECK(readAudio(out / "a.wav").samples == renderRealtime(model, a));
+    CHECK(readAudio(out / "guitar" / "day2" / "c.aiff").samples == renderRealtime(model, c));
+    CHECK(tempFilesIn(dir.path()).empty());
+
+    // A changed format renames the outputs; a second run into the same folder needs --overwrite.
+    const auto flac = runMambafx({"render", "--model", modelPath.string(), in.string(), "--out-dir", out.string(),
+                                  "--format", "flac", "--bit-depth", "24"});
+    INFO(flac.err);
+    REQUIRE(flac.code == 1); // guitar/b.flac exists already
+    CHECK_THAT(flac.err, Contains("b.flac") && Contains("--overwrite"));
+    CHECK_FALSE(fs::exists(out / "a.flac")); // nothing rendered when any conflict is found
+    const auto flac2 = runMambafx({"render", "--model", modelPath.string(), in.string(), "--out-dir", out.string(),
+                                   "--format", "flac", "--bit-depth", "24", "--overwrite"});
+    REQUIRE(flac2.code == 0);
+    CHECK(fs::exists(out / "a.flac"));
+    CHECK(fs::exists(out / "guitar" / "day2" / "c.flac"));
+}
+
+TEST_CASE("several files and folders at once with --out-dir inside the input folder", "[apps]") {
+    TempDir dir;
+    const auto modelPath = saveTestModel(makeModel(smallConfig(48000.0), 32), dir / "m.safetensors");
+    fs::create_directories(dir / "in");
+    writeAudio(dir / "in" / "x.wav", noiseSignal(2000, 1), 2, 48000, kFloatWav);
+    writeAudio(dir / "single.wav", noiseSignal(2000, 2), 1, 48000, kFloatWav);
+    for (int run = 0; run < 2; ++run) {
+        const auto r = runMambafx({"render", "--model", modelPath.string(), (dir / "in").string(),
+                                   (dir / "single.wav").string(), "--out-dir", (dir / "in" / "out").string(), "--overwrite"});
+        INFO(r.err);
+        REQUIRE(r.code == 0);
+    }
+    CHECK(fs::exists(dir / "in" / "out" / "x.wav"));
+    CHECK(fs::exists(dir / "in" / "out" / "single.wav"));
+    CHECK_FALSE(fs::exists(dir / "in" / "out" / "out")); // the second run did not render its own outputs
+}
+
+TEST_CASE("two inputs that would land on one output are refused up front", "[apps]") {
+    TempDir dir;
+    const auto modelPath = saveTestModel(makeModel(smallConfig(48000.0), 33), dir / "m.safetensors");
+    fs::create_directories(dir / "a");
+    fs::create_directories(dir / "b");
+    writeAudio(dir / "a" / "take.wav", noiseSignal(1000, 1), 1, 48000, kFloatWav);
+    writeAudio(dir / "b" / "take.wav", noiseSignal(1000, 2), 1, 48000, kFloatWav);
+    const auto r = runMambafx({"render", "--model", modelPath.string(), (dir / "a" / "take.wav").string(),
+                               (dir / "b" / "take.wav").string(), "--out-dir", (dir / "out").string()});
+    CHECK(r.code == 1);
+    CHECK_THAT(r.err, Contains("would both be written"));
+    CHECK_FALSE(fs::exists(dir / "out" / "take.wav"));
+}
+
+TEST_CASE("a broken audio file inside a folder is an error, other files are not rendered", "[apps]") {
+    TempDir dir;
+    const auto modelPath = saveTestModel(makeModel(smallConfig(48000.0), 34), dir / "m.safetensors");
+    fs::create_directories(dir / "in");
+    writeAudio(dir / "in" / "good.wav", noiseSignal(1000, 1), 1, 48000, kFloatWav);
+    std::ofstream(dir / "in" / "broken.flac") << "fLaC but then nothing sensible";
+    const auto r = runMambafx({"render", "--model", modelPath.string(), (dir / "in").string(), "--out-dir", (dir / "out").string()});
+    CHECK(r.code == 1);
+    CHECK_THAT(r.err, Contains("broken.flac"));
+    CHECK_FALSE(fs::exists(dir / "out" / "good.wav"));
+}
+
+TEST_CASE("a failing render leaves neither output nor temporary file", "[apps]") {
+    TempDir dir;
+    const auto modelPath = saveTestModel(makeModel(smallConfig(48000.0), 35), dir / "m.safetensors");
+    // 44.1 kHz cannot be written as Opus (8/12/16/24/48 kHz only): the writer fails at the start.
+    writeAudio(dir / "in.wav", noiseSignal(3000, 1), 1, 44100, kFloatWav);
+    const auto r = runMambafx({"render", "--model", modelPath.string(), (dir / "in.wav").string(), "-o",
+                               (dir / "out.opus").string()});
+    INFO(r.err);
+    CHECK(r.code == 1);
+    CHECK_THAT(r.err, Contains("out.opus"));
+    CHECK_FALSE(fs::exists(dir / "out.opus"));
+    CHECK(tempFilesIn(dir.path()).empty());
+}
+
+TEST_CASE("Ctrl-C stops a render, removes the temporary file and leaves no output", "[apps]") {
+    TempDir dir;
+    Config config = smallConfig(48000.0);
+    config.dModel = 32;
+    config.nLayers = 4;
+    config.dState = 16;
+    const auto modelPath = saveTestModel(makeModel(config, 36), dir / "m.safetensors");
+    const std::size_t frames = 48000 * 120; // two minutes: far longer than the test waits
+    writeAudio(dir / "long.wav", noiseSignal(frames, 1), 1, 48000, kFloatWav);
+
+    const fs::path out = dir / "out.wav";
+    const pid_t pid = spawnMambafx({"render", "--model", modelPath.string(), (dir / "long.wav").string(), "-o",
+                                    out.string(), "--threads", "1"},
+                                   dir / "stdout", dir / "stderr");
+    const fs::path temp = out.string() + ".tmp-" + std::to_string(pid);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!fs::exists(temp) && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    REQUIRE(fs::exists(temp)); // the render writes to <out>.tmp-<pid> while working
+    CHECK_FALSE(fs::exists(out));
+    kill(pid, SIGINT);
+    const int code = waitExit(pid);
+    std::ifstream errFile(dir / "stderr");
+    const std::string err((std::istreambuf_iterator<char>(errFile)), std::istreambuf_iterator<char>());
+    INFO(err);
+    CHECK(code == 130);
+    CHECK_THAT(err, Contains("interrupted"));
+    CHECK_FALSE(fs::exists(temp));
+    CHECK_FALSE(fs::exists(out));
+}
