@@ -32,7 +32,7 @@ public:
 
     // Audio thread. Processes numChannels channels of n samples; with no engine, copies input to output.
     void process(const float* const* in, float* const* out, int numChannels, int n) noexcept;
-    // Audio thread: forwarded to the current engine(s).
+    // Audio thread: forwarded to the current engine(s). `values` holds the current model's nCond values.
     void setConditioning(const float* values) noexcept;
     void reset() noexcept;
 
@@ -43,7 +43,12 @@ public:
 private:
     std::atomic<RealtimeEngine*> pending_{nullptr};
     std::atomic<RealtimeEngine*> current_{nullptr};
+    bool retire(RealtimeEngine* e) noexcept; // audio thread: into a free retire slot, false if none
     RealtimeEngine* fadingOut_ = nullptr; // audio thread only
+    // audio thread only: engines waiting for a free retire slot. No new engine is picked up while any
+    // is parked, so at most two (a cut-short fade and the fade after it) can be waiting.
+    RealtimeEngine* parked_[2] = {nullptr, nullptr};
+    void park(RealtimeEngine* e) noexcept { (parked_[0] ? parked_[1] : parked_[0]) = e; }
     int fadePos_ = 0;                     // audio thread only
     static constexpr int kRetireSlots = 8;
     std::atomic<RealtimeEngine*> retired_[kRetireSlots] = {};
