@@ -1,0 +1,250 @@
+#include "Safetensors.h"
+#include "ModelError.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <set>
+
+namespace mfx::safetensors {
+
+namespace {
+
+using nlohmann::json;
+
+[[noreturn]] void fail(const std::string& source, const std::string& what) { throw ModelError(source + ": " + what); }
+
+std::uint64_t readU64LE(const std::uint8_t* p) {
+    std::uint64_t v = 0;
+    for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+    return v;
+}
+
+struct TooDeep {};
+
+// What the parser callback saw that a json value cannot show afterwards.
+struct DuplicateWatch {
+    std::vector<std::set<std::string>> objects; // keys seen so far, per open object
+    int depth = 0;                               // open objects + arrays
+    bool found = false;
+    bool topLevel = false;
+    std::string key;
+};
+
+json parseHeader(std::span<const std::uint8_t> header, const std::string& source) {
+    DuplicateWatch watch;
+    json::parser_callback_t cb = [&watch](int, json::parse_event_t event, json& parsed) {
+        switch (event) {
+        case json::parse_event_t::object_start:
+            watch.objects.emplace_back();
+            [[fallthrough]];
+        case json::parse_event_t::array_start:
+            if (++watch.depth > kMaxNesting) throw TooDeep{};
+            break;
+        case json::parse_event_t::object_end:
+            if (!watch.objects.empty()) watch.objects.pop_back();
+            [[fallthrough]];
+        case json::parse_event_t::array_end:
+            --watch.depth;
+            break;
+        case json::parse_event_t::key:
+            if (!watch.objects.empty() && parsed.is_string() &&
+                !watch.objects.back().insert(parsed.get_ref<const std::string&>()).second && !watch.found) {
+                watch.found = true;
+                watch.topLevel = watch.objects.size() == 1;
+                watch.key = parsed.get<std::string>();
+            }
+            break;
+        default:
+            break;
+        }
+        return true;
+    };
+    json j;
+    try {
+        j = json::parse(header.begin(), header.end(), cb, /*allow_exceptions=*/true, /*ignore_comments=*/false);
+    } catch (const TooDeep&) {
+        fail(source, "the header JSON nests deeper than " + std::to_string(kMaxNesting) +
+                         " levels; this is not a safetensors header");
+    } catch (const json::exception& e) {
+        fail(source, "the header is not valid JSON (" + std::string(e.what()).substr(0, 300) +
+                         "); the file is corrupt or not a safetensors model");
+    }
+    if (watch.found) {
+        if (watch.topLevel)
+            fail(source, "duplicate tensor name " + quoteName(watch.key) + " in the header; each tensor must appear once");
+        fail(source, "duplicate key " + quoteName(watch.key) + " inside a header entry; each field must appear once");
+    }
+    return j;
+}
+
+bool isOffsetPair(const json& v) {
+    return v.is_array() && v.size() == 2 && v[0].is_number_unsigned() && v[1].is_number_unsigned();
+}
+
+Entry parseEntry(const std::string& name, const json& v, std::uint64_t dataSize, const std::string& source) {
+    const std::string q = "tensor " + quoteName(name);
+    if (!v.is_object())
+        fail(source, "the header entry for " + q + " is a " + v.type_name() +
+                         ", not an object {\"dtype\", \"shape\", \"data_offsets\"}");
+    for (const auto& item : v.items())
+        if (item.key() != "dtype" && item.key() != "shape" && item.key() != "data_offsets")
+            fail(source, q + " has an unexpected field " + quoteName(item.key()) +
+                             " (allowed: dtype, shape, data_offsets)");
+    for (const char* field : {"dtype", "shape", "data_offsets"})
+        if (!v.contains(field)) fail(source, q + " has no '" + field + "' field");
+
+    Entry e;
+    e.name = name;
+    const json& dtype = v["dtype"];
+    if (!dtype.is_string()) fail(source, q + " has a dtype that is a " + dtype.type_name() + ", not a string");
+    e.dtype = dtype.get<std::string>();
+
+    const json& shape = v["shape"];
+    bool shapeOk = shape.is_array();
+    if (shapeOk)
+        for (const auto& d : shape) shapeOk = shapeOk && d.is_number_unsigned();
+    if (!shapeOk) fail(source, q + " has a shape that is not an array of non-negative integers");
+    for (const auto& d : shape) e.shape.push_back(d.get<std::uint64_t>());
+
+    const json& offsets = v["data_offsets"];
+    if (!isOffsetPair(offsets))
+        fail(source, q + " has malformed data_offsets: expected [begin, end] with two non-negative integers");
+    e.begin = offsets[0].get<std::uint64_t>();
+    e.end = offsets[1].get<std::uint64_t>();
+    if (e.end < e.begin)
+        fail(source, q + " has data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) +
+                         "] whose end is before its begin");
+    if (e.end > dataSize)
+        fail(source, q + " has data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) +
+                         "] that reach past the end of the file: the data section holds only " +
+                         std::to_string(dataSize) + " bytes (truncated file?)");
+    return e;
+}
+
+// The data section must be tiled exactly by the tensors.
+void checkLayout(const std::vector<Entry>& entries, std::uint64_t dataSize, const std::string& source) {
+    std::uint64_t covered = 0;
+    const Entry* previous = nullptr;
+    for (const Entry& e : entries) {
+        if (e.begin < covered)
+            fail(source, "tensors " + quoteName(previous->name) + " and " + quoteName(e.name) +
+                             " overlap in the data section (bytes " + std::to_string(e.begin) + ".." +
+                             std::to_string(covered) + " are claimed twice)");
+        if (e.begin > covered)
+            fail(source, "the data section has a hole: bytes [" + std::to_string(covered) + ", " +
+                             std::to_string(e.begin) + ") before tensor " + quoteName(e.name) +
+                             " belong to no tensor");
+        if (e.end > covered) {
+            covered = e.end;
+            previous = &e;
+        }
+    }
+    if (covered < dataSize)
+        fail(source, std::to_string(dataSize - covered) +
+                         " trailing bytes after the last tensor belong to no tensor (extra data at the end of the file)");
+}
+
+} // namespace
+
+std::string quoteName(const std::string& name) {
+    constexpr size_t kMax = 120;
+    if (name.size() <= kMax) return "'" + name + "'";
+    return "'" + name.substr(0, kMax) + "...' (" + std::to_string(name.size()) + " characters)";
+}
+
+std::string shapeString(const std::vector<std::uint64_t>& shape) {
+    std::string s = "[";
+    for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+    return s + "]";
+}
+
+Container parse(std::span<const std::uint8_t> bytes, const std::string& source, std::uint64_t maxHeaderBytes) {
+    if (bytes.size() < 8)
+        fail(source, "the file is too short (" + std::to_string(bytes.size()) +
+                         " bytes) to be a safetensors model; it must start with an 8-byte header length");
+    const std::uint64_t headerLen = readU64LE(bytes.data());
+    const std::uint64_t available = bytes.size() - 8;
+    if (headerLen > maxHeaderBytes)
+        fail(source, "the header length " + std::to_string(headerLen) + " exceeds the limit of " +
+                         std::to_string(maxHeaderBytes) + " bytes; the file is corrupt or not a safetensors model");
+    if (headerLen > available)
+        fail(source, "the header length " + std::to_string(headerLen) + " reaches beyond the end of the file (" +
+                         std::to_string(available) + " bytes follow the length field); the file is truncated");
+
+    const json header = parseHeader(bytes.subspan(8, headerLen), source);
+    if (!header.is_object())
+        fail(source, std::string("the header is a JSON ") + header.type_name() +
+                         ", not a JSON object mapping tensor names to entries");
+
+    Container c;
+    c.data = bytes.subspan(8 + headerLen);
+    for (const auto& item : header.items()) {
+        if (item.key() == "__metadata__") {
+            c.hasMetadata = true;
+            if (!item.value().is_object())
+                fail(source, std::string("__metadata__ is a ") + item.value().type_name() +
+                                 ", not an object of string values");
+            for (const auto& m : item.value().items()) {
+                if (!m.value().is_string())
+                    fail(source, "the __metadata__ value for key " + quoteName(m.key()) + " is a " +
+                                     m.value().type_name() + "; safetensors metadata values must be strings");
+                c.metadata[m.key()] = m.value().get<std::string>();
+            }
+            continue;
+        }
+        c.entries.push_back(parseEntry(item.key(), item.value(), c.data.size(), source));
+    }
+    std::sort(c.entries.begin(), c.entries.end(),
+              [](const Entry& a, const Entry& b) { return a.begin != b.begin ? a.begin < b.begin : a.end < b.end; });
+    checkLayout(c.entries, c.data.size(), source);
+    return c;
+}
+
+std::vector<std::uint8_t> write(const std::map<std::string, std::string>& metadata,
+                                const std::vector<OutTensor>& tensors) {
+    nlohmann::ordered_json header = nlohmann::ordered_json::object();
+    header["__metadata__"] = metadata;
+    std::uint64_t offset = 0;
+    for (const auto& t : tensors) {
+        if (t.name == "__metadata__" || header.contains(t.name))
+            throw ModelError("cannot write tensor " + quoteName(t.name) + ": the name is reserved or used twice");
+        std::uint64_t count = 1;
+        for (int d : t.shape) count *= static_cast<std::uint64_t>(std::max(d, 0));
+        if (count != t.values.size())
+            throw ModelError("cannot write tensor " + quoteName(t.name) + ": it has " + std::to_string(t.values.size()) +
+                             " values but its shape needs " + std::to_string(count));
+        const std::uint64_t bytes = count * sizeof(float);
+        header[t.name] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
+        offset += bytes;
+    }
+    std::string text;
+    try {
+        text = header.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::strict);
+    } catch (const nlohmann::ordered_json::exception& e) {
+        throw ModelError("cannot write the model: a metadata string is not valid UTF-8 (" + std::string(e.what()) + ")");
+    }
+    text.append((8 - text.size() % 8) % 8, ' ');
+
+    std::vector<std::uint8_t> out(8 + text.size() + offset);
+    const std::uint64_t n = text.size();
+    for (int i = 0; i < 8; ++i) out[static_cast<size_t>(i)] = static_cast<std::uint8_t>(n >> (8 * i));
+    std::memcpy(out.data() + 8, text.data(), text.size());
+    std::uint8_t* p = out.data() + 8 + text.size();
+    for (const auto& t : tensors) {
+        if constexpr (std::endian::native == std::endian::little) {
+            if (!t.values.empty()) std::memcpy(p, t.values.data(), t.values.size_bytes());
+            p += t.values.size_bytes();
+        } else {
+            for (float f : t.values) {
+                const auto u = std::bit_cast<std::uint32_t>(f);
+                for (int i = 0; i < 4; ++i) *p++ = static_cast<std::uint8_t>(u >> (8 * i));
+            }
+        }
+    }
+    return out;
+}
+
+} // namespace mfx::safetensors
