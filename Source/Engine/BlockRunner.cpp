@@ -66,4 +66,17 @@ BlockRunner::BlockRunner(const PreparedModel& pm, std::size_t maxRows) : pm_(pm)
     s_.y.resize(maxRows * Z(pm.dInnerP));
 }
 
+std::size_t ChannelState::memoryBytes() const noexcept {
+    std::size_t n = 0;
+    for (const auto& a : conv) n += a.size();
+    for (const auto& a : ssm) n += a.size();
+    return n * sizeof(float);
+}
+
+std::size_t BlockRunner::scratchBytes() const noexcept {
+    const BlockScratch& s = s_;
+    return sizeof(float) * (s.inSan.size() + s.feat.size() + s.r.size() + s.u.size() + s.xz.size() + s.window.size() +
+                            s.xc.size() + s.xdbc.size() + s.dt.size() + s.y.size());
+}
+
 } // namespace mfx

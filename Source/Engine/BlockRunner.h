@@ -20,6 +20,7 @@ struct ChannelState {
     void reset() noexcept;
     State toState(const PreparedModel& pm) const;
     void fromState(const PreparedModel& pm, const State& s); // throws ModelError on shape mismatch
+    std::size_t memoryBytes() const noexcept;
 };
 
 // Scratch buffers for a block of up to maxRows rows.
@@ -57,6 +58,7 @@ public:
     BlockRunner(const PreparedModel& pm, std::size_t maxRows);
 
     std::size_t maxRows() const noexcept { return maxRows_; }
+    std::size_t scratchBytes() const noexcept;
 
     // rows <= maxRows. cond: (rows, condStride) per-sample values, or nullptr to use `held` (nCond).
     // `out` may alias `in`.

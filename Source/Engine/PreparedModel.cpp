@@ -81,4 +81,12 @@ PreparedModel::PreparedModel(const Model& model) : model_(model) {
     skip = w.skip[0];
 }
 
+std::size_t PreparedModel::memoryBytes() const noexcept {
+    std::size_t n = embT.size() + embB.size() + normF.size() + headW.size();
+    for (const auto& L : layers)
+        n += L.norm.size() + L.inProjT.size() + L.convW.size() + L.convB.size() + L.xProjT.size() + L.dtProjT.size() +
+             L.dtBias.size() + L.A.size() + L.D.size() + L.outProjT.size();
+    return n * sizeof(float);
+}
+
 } // namespace mfx

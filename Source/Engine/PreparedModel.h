@@ -52,6 +52,7 @@ public:
 
     const Model& model() const noexcept { return model_; }
     const Config& config() const noexcept { return model_.config; }
+    std::size_t memoryBytes() const noexcept; // the padded arrays
 
     int dModelP, dInnerP, xOutP;
     AlignedFloats embT;  // (1 + nCond, dModelP)

@@ -78,6 +78,13 @@ void RealtimeEngine::setState(int channel, const State& state) {
     static_cast<BlockRunnerWithStates&>(*runner_).states[static_cast<std::size_t>(channel)].fromState(*prepared_, state);
 }
 
+std::size_t RealtimeEngine::memoryBytes() const noexcept {
+    const auto& r = static_cast<const BlockRunnerWithStates&>(*runner_);
+    std::size_t bytes = prepared_->memoryBytes() + r.scratchBytes();
+    for (const auto& s : r.states) bytes += s.memoryBytes();
+    return bytes;
+}
+
 void RealtimeEngine::warmUp(int samples) noexcept {
     float silence[kSubBlock] = {};
     float sink[kSubBlock];

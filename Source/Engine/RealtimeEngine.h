@@ -33,6 +33,8 @@ public:
 
     const Config& config() const noexcept;
     int numChannels() const noexcept { return numChannels_; }
+    // Bytes held by this engine: prepared weights, scratch and every channel's state.
+    std::size_t memoryBytes() const noexcept;
 
     // Channel 0 (mono). `in` and `out` may alias. n >= 0.
     void process(const float* in, float* out, int n) noexcept;

@@ -5,6 +5,7 @@
 // states can be saved, restored and compared across implementations.
 #include "../Model/Config.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 

@@ -3,6 +3,8 @@
 //   [u64 little-endian header length N][N bytes JSON header][tensor bytes]
 // Header: {"__metadata__": {string: string}, "<tensor>": {"dtype":"F32","shape":[..],"data_offsets":[b,e]}}
 // The loader validates strictly (see docs/MODEL_FORMAT.md) and throws ModelError naming the problem.
+// After parsing, Model::metadata does not hold "config" (it lives in Model::config); serializeModel
+// always writes "config" from model.config.toJson().
 #include "Weights.h"
 
 #include <cstdint>

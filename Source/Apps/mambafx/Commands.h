@@ -9,5 +9,6 @@ namespace mfx::apps {
 
 void addInfoCommand(CLI::App& app);   // mambafx info MODEL
 void addRenderCommand(CLI::App& app); // mambafx render [--model FILE] INPUT... (-o OUTPUT | --out-dir DIR)
+void addBenchCommand(CLI::App& app);  // mambafx bench [--quick] [--model FILE]
 
 } // namespace mfx::apps

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
     auto app = mfx::apps::makeMainApp();
     mfx::apps::addInfoCommand(*app);
     mfx::apps::addRenderCommand(*app);
+    mfx::apps::addBenchCommand(*app);
 #ifdef MFX_WITH_LIVE
     mfx::apps::addLiveCommand(*app);
 #endif
