@@ -52,7 +52,7 @@ void ChannelState::fromState(const PreparedModel& pm, const State& s) {
         }
 }
 
-BlockRunner::BlockRunner(const PreparedModel& pm, std::size_t maxRows) : pm_(pm), maxRows_(maxRows) {
+BlockRunner::BlockRunner(const PreparedModel& pm, std::size_t maxRows, int timeChunks) : pm_(pm), maxRows_(maxRows) {
     const Config& c = pm.config();
     s_.inSan.resize(maxRows);
     s_.feat.resize(maxRows * Z(1 + c.nCond));
@@ -64,6 +64,11 @@ BlockRunner::BlockRunner(const PreparedModel& pm, std::size_t maxRows) : pm_(pm)
     s_.xdbc.resize(maxRows * Z(pm.xOutP));
     s_.dt.resize(maxRows * Z(pm.dInnerP));
     s_.y.resize(maxRows * Z(pm.dInnerP));
+    if (timeChunks > 0) {
+        s_.numChunks = timeChunks;
+        s_.chunkH.resize(Z(timeChunks) * Z(c.dState) * Z(pm.dInnerP));
+        s_.chunkS.resize(Z(timeChunks) * Z(pm.dInnerP));
+    }
 }
 
 std::size_t ChannelState::memoryBytes() const noexcept {
@@ -76,7 +81,7 @@ std::size_t ChannelState::memoryBytes() const noexcept {
 std::size_t BlockRunner::scratchBytes() const noexcept {
     const BlockScratch& s = s_;
     return sizeof(float) * (s.inSan.size() + s.feat.size() + s.r.size() + s.u.size() + s.xz.size() + s.window.size() +
-                            s.xc.size() + s.xdbc.size() + s.dt.size() + s.y.size());
+                            s.xc.size() + s.xdbc.size() + s.dt.size() + s.y.size() + s.chunkH.size() + s.chunkS.size());
 }
 
 } // namespace mfx

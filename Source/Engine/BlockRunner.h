@@ -35,6 +35,10 @@ struct BlockScratch {
     AlignedFloats xdbc;   // (maxRows, xOutP) x_proj output [dt | B | C]
     AlignedFloats dt;     // (maxRows, dInnerP)
     AlignedFloats y;      // (maxRows, dInnerP) gated scan output
+    // time-chunked scan only (numChunks > 0)
+    int numChunks = 0;
+    AlignedFloats chunkH;  // (numChunks, dState, dInnerP) local h_end, then the chunk's true initial h
+    AlignedFloats chunkS;  // (numChunks, dInnerP) sum of dt over the chunk
 };
 
 // One block's inputs and outputs. cond: (rows, condStride) per-sample values, or nullptr to use
@@ -55,7 +59,8 @@ void runBlock(const PreparedModel& pm, ChannelState& st, BlockScratch& s, const 
 
 class BlockRunner {
 public:
-    BlockRunner(const PreparedModel& pm, std::size_t maxRows);
+    // timeChunks > 0 selects the time-chunked scan with that many chunks per block (offline only).
+    BlockRunner(const PreparedModel& pm, std::size_t maxRows, int timeChunks = 0);
 
     std::size_t maxRows() const noexcept { return maxRows_; }
     std::size_t scratchBytes() const noexcept;

@@ -12,6 +12,7 @@
 #include "Engine/Kernels.h"
 #include "Engine/Sanitize.h"
 
+#include <algorithm>
 #include <cstring>
 
 HWY_BEFORE_NAMESPACE();
@@ -30,6 +31,67 @@ struct Pooled {
     template <class F>
     void operator()(std::size_t n, std::size_t grain, F&& f) const { ex.parallelFor(n, grain, f); }
 };
+
+// The time-chunked selective scan (offline, ScanMode::TimeChunked): chunks k of the block's rows,
+//   pass 1 (parallel): h_k = scan of chunk k from h = 0;  S_k = sum_t dt[t] over chunk k
+//   pass 2 (in order): H_0 = h;  H_{k+1} = exp(A S_k) * H_k + h_k    (exp(A S_k) = prod_t exp(dt[t] A))
+//   pass 3 (parallel): scan chunk k again from H_k, writing y;  h = the last chunk's final state
+template <class Par>
+HWY_INLINE void ChunkedScan(const PreparedModel& pm, const PreparedLayer& L, float* h, BlockScratch& s, std::size_t rows, Par par) {
+    const Config& c = pm.config();
+    const int P = pm.dInnerP, N = c.dState, Xp = pm.xOutP;
+    const std::size_t PP = Z(P), NP = Z(N) * PP, K = Z(s.numChunks);
+    const std::size_t len = (rows + K - 1) / K;
+    const std::size_t groups = PP / Z(kLanes);
+    auto chunkRows = [&](std::size_t k, std::size_t& b, std::size_t& e) {
+        b = std::min(rows, k * len);
+        e = std::min(rows, b + len);
+    };
+    auto scanChunk = [&](std::size_t k, std::size_t g, float* hk) {
+        std::size_t b, e;
+        chunkRows(k, b, e);
+        if (e > b)
+            SelectiveScanImpl(e - b, N, P, static_cast<int>(g) * kLanes, static_cast<int>(g + 1) * kLanes, L.A.data(), L.D.data(),
+                              s.dt.data() + b * PP, s.xc.data() + b * PP, s.xdbc.data() + b * Z(Xp), Xp, c.dtRank,
+                              s.xz.data() + b * 2 * PP, hk, s.y.data() + b * PP);
+    };
+    const DF d;
+    const std::size_t Ln = hn::Lanes(d);
+    // pass 1: local scans from zero, and the sum of dt per chunk and lane
+    par(K * groups, 1, [&](std::size_t b0, std::size_t e0) {
+        for (std::size_t i = b0; i < e0; ++i) {
+            const std::size_t k = i / groups, g = i % groups;
+            float* hk = s.chunkH.data() + k * NP;
+            for (int n = 0; n < N; ++n) std::memset(hk + Z(n) * PP + g * Z(kLanes), 0, Z(kLanes) * sizeof(float));
+            scanChunk(k, g, hk);
+            std::size_t b, e;
+            chunkRows(k, b, e);
+            for (std::size_t l = g * Z(kLanes); l < (g + 1) * Z(kLanes); l += Ln) {
+                auto sum = hn::Zero(d);
+                for (std::size_t t = b; t < e; ++t) sum = hn::Add(sum, hn::LoadU(d, s.dt.data() + t * PP + l));
+                hn::StoreU(sum, d, s.chunkS.data() + k * PP + l);
+            }
+        }
+    });
+    // pass 2: combine the carries in order; chunkH[k] becomes chunk k's true initial state
+    for (std::size_t k = 0; k < K; ++k) {
+        float* hk = s.chunkH.data() + k * NP;
+        for (int n = 0; n < N; ++n)
+            for (std::size_t l = 0; l < PP; l += Ln) {
+                const std::size_t o = Z(n) * PP + l;
+                const auto decay = FastExp<true>(d, hn::Mul(hn::LoadU(d, L.A.data() + o), hn::LoadU(d, s.chunkS.data() + k * PP + l)));
+                const auto local = hn::LoadU(d, hk + o);
+                const auto H = hn::LoadU(d, h + o);
+                hn::StoreU(H, d, hk + o);                         // H_k
+                hn::StoreU(hn::MulAdd(decay, H, local), d, h + o); // H_{k+1}
+            }
+    }
+    // pass 3: every chunk from its true initial state; the last one's end state is the block's
+    par(K * groups, 1, [&](std::size_t b0, std::size_t e0) {
+        for (std::size_t i = b0; i < e0; ++i) scanChunk(i / groups, i % groups, s.chunkH.data() + (i / groups) * NP);
+    });
+    std::memcpy(h, s.chunkH.data() + (K - 1) * NP, NP * sizeof(float));
+}
 
 template <class Par>
 HWY_INLINE void RunBlockT(const PreparedModel& pm, ChannelState& st, BlockScratch& s, const BlockIo& io, Par par) {
@@ -67,8 +129,9 @@ HWY_INLINE void RunBlockT(const PreparedModel& pm, ChannelState& st, BlockScratc
             SoftplusImpl(s.dt.data() + b * PP, (e - b) * PP);
         });
         if (K1 > 0) std::memcpy(st.conv[Z(l)].data(), s.window.data() + rows * PP, Z(K1) * PP * sizeof(float));
-        // the selective scan: lane groups in parallel, each sequential in time
-        par(PP / Z(kLanes), 1, [&](std::size_t b, std::size_t e) {
+        // the selective scan: lane groups in parallel, each sequential in time (or time-chunked, offline)
+        if (s.numChunks > 1 && rows >= Z(s.numChunks) * 64) ChunkedScan(pm, L, st.ssm[Z(l)].data(), s, rows, par);
+        else par(PP / Z(kLanes), 1, [&](std::size_t b, std::size_t e) {
             SelectiveScanImpl(rows, c.dState, P, static_cast<int>(b) * kLanes, static_cast<int>(e) * kLanes, L.A.data(), L.D.data(),
                               s.dt.data(), s.xc.data(), s.xdbc.data(), Xp, c.dtRank, s.xz.data(), st.ssm[Z(l)].data(), s.y.data());
         });

@@ -17,7 +17,8 @@ struct OfflineRenderer::Impl {
     std::vector<float> held; // (nCond)
 
     Impl(std::shared_ptr<const PreparedModel> p, int numChannels, const OfflineOptions& o)
-        : pm(std::move(p)), pool(o.numThreads), runner(*pm, std::max<std::size_t>(o.windowSamples, 1)),
+        : pm(std::move(p)), pool(o.numThreads),
+          runner(*pm, std::max<std::size_t>(o.windowSamples, 1), o.scan == ScanMode::TimeChunked ? 4 * pool.numThreads() : 0),
           held(static_cast<std::size_t>(pm->config().nCond), 0.0f) {
         states.reserve(static_cast<std::size_t>(numChannels));
         for (int c = 0; c < numChannels; ++c) states.emplace_back(*pm);

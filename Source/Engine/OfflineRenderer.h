@@ -4,6 +4,12 @@
 //  - The selective scan is split across channels (dInner lanes) and runs sequentially in time with
 //    exactly the real-time engine's arithmetic, so offline output is bitwise identical to the
 //    real-time engine's, and a file rendered in pieces equals the file rendered whole.
+//  - ScanMode::TimeChunked runs the time-parallel chunked scan instead (the GPU's algorithm, here as
+//    its CPU reference): each time chunk is scanned from zero state while its carry is recorded
+//    (prod exp(dt A) = exp(A sum dt), h_end), the carries are combined in order, and each chunk is
+//    scanned again from its true initial state. Twice the scan work and not bitwise equal to the
+//    real-time engine (rounding differs), but within 1e-5 of the reference; useful where there are
+//    more threads than dInner/16 lane groups.
 #include "../Model/Weights.h"
 #include "State.h"
 
@@ -15,9 +21,12 @@ namespace mfx {
 class PreparedModel;
 class ThreadPool;
 
+enum class ScanMode { ChannelParallel, TimeChunked };
+
 struct OfflineOptions {
     int numThreads = 0;                 // 0: hardware concurrency
     std::size_t windowSamples = 1 << 14; // rows per pass: bounds memory (about 1 KiB per row at dModel 16)
+    ScanMode scan = ScanMode::ChannelParallel;
 };
 
 class OfflineRenderer {

@@ -181,3 +181,27 @@ TEST_CASE("non-finite input is treated as zero and never poisons the state", "[e
     for (float v : oa) REQUIRE(std::isfinite(v));
     CHECK(a.getState(0).allFinite());
 }
+
+TEST_CASE("offline time-chunked scan (the GPU's algorithm on the CPU) matches the reference", "[engine][offline][chunked]") {
+    const std::uint64_t base = std::random_device{}();
+    for (int i = 0; i < 3; ++i) {
+        const std::uint64_t seed = base + static_cast<std::uint64_t>(i) * 104729u;
+        const Config c = test::randomConfig(seed);
+        INFO("seed " << seed << ": " << c.summary());
+        const Model model = randomModel(c, seed, {0.001, 0.1, 1.5, 0.2});
+        const std::size_t n = 100000;
+        const auto in = test::mixedSignal(n, seed);
+        ReferenceState refState(c);
+        const auto ref = referenceForward(model, in.data(), nullptr, n, refState);
+
+        OfflineOptions o;
+        o.numThreads = 2;
+        o.windowSamples = 30011; // windows that do not divide n: state carried between them
+        o.scan = ScanMode::TimeChunked;
+        OfflineRenderer chunked(model, 1, o);
+        std::vector<float> out(n);
+        chunked.process(0, in.data(), out.data(), n);
+        CHECK(test::relativeL2(out, ref) <= kTolerance);
+        CHECK(stateRelativeError(chunked.getState(0), refState) <= kTolerance);
+    }
+}

@@ -88,15 +88,19 @@ void benchModel(const Model& model, const BenchOptions& o) {
         std::printf("  real-time  block %4d : %7.1f ns/sample  %7.1fx real time  (wall %7.1f ns)  engine memory %6.1f KiB\n", block,
                     t.cpuNs, 1e9 / 48000.0 / t.cpuNs, t.wallNs, static_cast<double>(e.memoryBytes()) / 1024.0);
     }
-    OfflineOptions oo;
-    oo.numThreads = o.threads;
-    OfflineRenderer off(prepared, 1, oo);
-    const Timing t = measure(n, n, CLOCK_PROCESS_CPUTIME_ID, [&](std::size_t off0, std::size_t len) {
-        off.process(0, in.data() + off0, out.data() + off0, len);
-    });
-    std::printf("  offline    %d thread%s: %7.1f ns/sample wall  %7.1fx real time  (CPU, all threads %7.1f ns)\n",
-                oo.numThreads > 0 ? oo.numThreads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())),
-                (oo.numThreads == 1 ? " " : "s"), t.wallNs, 1e9 / 48000.0 / t.wallNs, t.cpuNs);
+    for (ScanMode mode : {ScanMode::ChannelParallel, ScanMode::TimeChunked}) {
+        OfflineOptions oo;
+        oo.numThreads = o.threads;
+        oo.scan = mode;
+        OfflineRenderer off(prepared, 1, oo);
+        const Timing t = measure(n, n, CLOCK_PROCESS_CPUTIME_ID, [&](std::size_t off0, std::size_t len) {
+            off.process(0, in.data() + off0, out.data() + off0, len);
+        });
+        const int threads = oo.numThreads > 0 ? oo.numThreads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+        std::printf("  offline %-8s %2d thread%s: %7.1f ns/sample wall  %7.1fx real time  (CPU, all threads %7.1f ns)\n",
+                    mode == ScanMode::TimeChunked ? "chunked" : "lanes", threads, threads == 1 ? " " : "s", t.wallNs,
+                    1e9 / 48000.0 / t.wallNs, t.cpuNs);
+    }
 }
 
 void runBench(const BenchOptions& o) {
