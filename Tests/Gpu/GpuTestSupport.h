@@ -1,0 +1,144 @@
+#pragma once
+// Helpers of the GPU tests: the skip rule, error measures, and a GPU run with poisoned outputs.
+#include "../Core/TestSignals.h"
+#include "CudaBackend.h"
+#include "Model/ModelError.h"
+#include "Model/RandomModel.h"
+#include "Reference/Reference.h"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <map>
+#include <string>
+#include <memory>
+#include <vector>
+
+// Every GPU test starts with this: without a CUDA device it passes with a printed warning (Catch2 v2
+// has no SKIP), so CI on machines without a GPU stays green.
+#define MFX_REQUIRE_GPU()                                                                 \
+    do {                                                                                  \
+        if (::mfx::cudaDeviceCount() == 0) {                                              \
+            WARN("skipped: no CUDA device");                                              \
+            return;                                                                       \
+        }                                                                                 \
+    } while (0)
+
+namespace mfx::gputest {
+
+inline constexpr double kTolerance = 1e-5; // relative L2 error against the float64 reference (issue 3)
+
+template <typename A, typename B>
+double relL2(const A* a, const B* ref, std::size_t n) {
+    double num = 0, den = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const double d = static_cast<double>(a[i]) - static_cast<double>(ref[i]);
+        num += d * d;
+        den += static_cast<double>(ref[i]) * static_cast<double>(ref[i]);
+    }
+    if (num == 0) return 0;
+    return std::sqrt(num / std::max(den, 1e-300));
+}
+template <typename A, typename B>
+double relL2(const std::vector<A>& a, const std::vector<B>& ref) {
+    REQUIRE(a.size() == ref.size());
+    return relL2(a.data(), ref.data(), a.size());
+}
+
+inline bool allFinite(const std::vector<float>& v) {
+    for (float x : v)
+        if (!std::isfinite(x)) return false;
+    return true;
+}
+
+// A "trained-like" random model: projections twice the reference init, so the nonlinearities matter.
+inline Model strongModel(const Config& c, std::uint64_t seed, double skip = 0.5) {
+    InitOptions o;
+    o.scale = 2.0;
+    o.skip = skip;
+    return randomModel(c, seed, o);
+}
+
+inline Config referenceSize() {
+    Config c;
+    c.dModel = 16;
+    c.nLayers = 2;
+    c.dState = 16;
+    c.dConv = 4;
+    c.expand = 2;
+    c.dtRank = 1;
+    return c;
+}
+
+// Kernel variants every accuracy test runs: math mode and states per scan thread (0: automatic).
+struct Variant {
+    const char* name = "accurate";
+    bool fast = false;
+    int npt = 0;
+};
+inline std::vector<Variant> variants() {
+    return {{"accurate", false, 0}, {"fast math", true, 0}, {"accurate, 2 states/thread", false, 2},
+            {"fast, 2 states/thread", true, 2}, {"fast, 8 states/thread", true, 8}};
+}
+
+// nullptr only when the variant's statesPerThread does not fit the shape.
+inline std::unique_ptr<cuda::CudaBackend> makeGpu(const Model& m, int streams, std::size_t windowSamples = 0,
+                                                  const Variant& v = {}) {
+    cuda::CudaOptions o;
+    o.windowSamples = windowSamples;
+    o.fastMath = v.fast;
+    o.statesPerThread = v.npt;
+    auto b = std::make_unique<cuda::CudaBackend>(0, o);
+    try {
+        b->prepare(m, streams);
+    } catch (const ModelError& e) {
+        if (v.npt != 0 && std::string(e.what()).find("statesPerThread") != std::string::npos) return nullptr;
+        throw;
+    }
+    return b;
+}
+
+// The worst output and state errors per variant, printed when the log goes out of scope, so the
+// device run shows the margins to the tolerance and not only pass/fail.
+struct ErrorLog {
+    std::string test;
+    std::map<std::string, std::pair<double, double>> worst;
+    explicit ErrorLog(std::string t) : test(std::move(t)) {}
+    void add(const std::string& variant, double out, double state) {
+        auto& w = worst[variant];
+        w.first = std::max(w.first, out);
+        w.second = std::max(w.second, state);
+    }
+    ~ErrorLog() {
+        for (const auto& [v, e] : worst)
+            std::printf("[errors] %s | %s: worst output %.3g, worst state %.3g\n", test.c_str(), v.c_str(), e.first, e.second);
+        std::fflush(stdout);
+    }
+};
+
+// Runs `count` streams through `gpu` with every output sample poisoned (NaN) first, and checks that
+// every one was written with a finite value.
+inline std::vector<std::vector<float>> runGpu(cuda::CudaBackend& gpu, const std::vector<std::vector<float>>& in,
+                                              const std::vector<const float*>* cond = nullptr) {
+    const std::size_t n = in.empty() ? 0 : in[0].size();
+    std::vector<std::vector<float>> out(in.size(), std::vector<float>(n, std::numeric_limits<float>::quiet_NaN()));
+    std::vector<const float*> ip;
+    std::vector<float*> op;
+    for (std::size_t s = 0; s < in.size(); ++s) {
+        REQUIRE(in[s].size() == n);
+        ip.push_back(in[s].data());
+        op.push_back(out[s].data());
+    }
+    gpu.process(ip.data(), op.data(), static_cast<int>(in.size()), n, cond ? cond->data() : nullptr);
+    for (const auto& o : out) REQUIRE(allFinite(o));
+    return out;
+}
+
+inline std::vector<float> runGpu1(cuda::CudaBackend& gpu, const std::vector<float>& in, const float* cond = nullptr) {
+    std::vector<const float*> c{cond};
+    return runGpu(gpu, {in}, cond ? &c : nullptr)[0];
+}
+
+} // namespace mfx::gputest
