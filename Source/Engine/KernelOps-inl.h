@@ -50,40 +50,40 @@ HWY_INLINE V Silu(DF d, V v) {
     return hn::Div(v, hn::Add(hn::Set(d, 1.0f), FastExp(d, hn::Neg(v))));
 }
 
+// NV output vectors of one row at once; each output is one FMA chain over k ascending, so results do
+// not depend on how outputs are grouped.
+template <int NV>
+HWY_INLINE void LinearTile(const float* HWY_RESTRICT xr, int inDim, const float* HWY_RESTRICT Wt, std::size_t outP,
+                           const float* HWY_RESTRICT bias, float* HWY_RESTRICT yr, bool accumulate) {
+    const DF d;
+    const std::size_t L = hn::Lanes(d);
+    hn::Vec<DF> a[NV];
+    for (int v = 0; v < NV; ++v)
+        a[v] = accumulate ? hn::LoadU(d, yr + static_cast<std::size_t>(v) * L)
+                          : (bias ? hn::LoadU(d, bias + static_cast<std::size_t>(v) * L) : hn::Zero(d));
+    for (int k = 0; k < inDim; ++k) {
+        const auto xv = hn::Set(d, xr[k]);
+        const float* w = Wt + static_cast<std::size_t>(k) * outP;
+        for (int v = 0; v < NV; ++v) a[v] = hn::MulAdd(xv, hn::LoadU(d, w + static_cast<std::size_t>(v) * L), a[v]);
+    }
+    for (int v = 0; v < NV; ++v) hn::StoreU(a[v], d, yr + static_cast<std::size_t>(v) * L);
+}
+
 HWY_INLINE void LinearImpl(const float* HWY_RESTRICT x, std::size_t xStride, std::size_t rows, int inDim,
-                const float* HWY_RESTRICT Wt, int outP, const float* HWY_RESTRICT bias, float* HWY_RESTRICT y,
-                std::size_t yStride, bool accumulate) {
+                           const float* HWY_RESTRICT Wt, int outP, const float* HWY_RESTRICT bias, float* HWY_RESTRICT y,
+                           std::size_t yStride, bool accumulate) {
     const DF d;
     const int L = static_cast<int>(hn::Lanes(d));
+    const std::size_t OP = static_cast<std::size_t>(outP);
     for (std::size_t t = 0; t < rows; ++t) {
         const float* xr = x + t * xStride;
         float* yr = y + t * yStride;
         int j = 0;
-        // four output vectors at a time: each output is still one FMA chain over k ascending
-        for (; j + 4 * L <= outP; j += 4 * L) {
-            auto a0 = accumulate ? hn::LoadU(d, yr + j) : (bias ? hn::LoadU(d, bias + j) : hn::Zero(d));
-            auto a1 = accumulate ? hn::LoadU(d, yr + j + L) : (bias ? hn::LoadU(d, bias + j + L) : hn::Zero(d));
-            auto a2 = accumulate ? hn::LoadU(d, yr + j + 2 * L) : (bias ? hn::LoadU(d, bias + j + 2 * L) : hn::Zero(d));
-            auto a3 = accumulate ? hn::LoadU(d, yr + j + 3 * L) : (bias ? hn::LoadU(d, bias + j + 3 * L) : hn::Zero(d));
-            for (int k = 0; k < inDim; ++k) {
-                const auto xv = hn::Set(d, xr[k]);
-                const float* w = Wt + static_cast<std::size_t>(k) * static_cast<std::size_t>(outP) + j;
-                a0 = hn::MulAdd(xv, hn::LoadU(d, w), a0);
-                a1 = hn::MulAdd(xv, hn::LoadU(d, w + L), a1);
-                a2 = hn::MulAdd(xv, hn::LoadU(d, w + 2 * L), a2);
-                a3 = hn::MulAdd(xv, hn::LoadU(d, w + 3 * L), a3);
-            }
-            hn::StoreU(a0, d, yr + j);
-            hn::StoreU(a1, d, yr + j + L);
-            hn::StoreU(a2, d, yr + j + 2 * L);
-            hn::StoreU(a3, d, yr + j + 3 * L);
-        }
-        for (; j < outP; j += L) {
-            auto a = accumulate ? hn::LoadU(d, yr + j) : (bias ? hn::LoadU(d, bias + j) : hn::Zero(d));
-            for (int k = 0; k < inDim; ++k)
-                a = hn::MulAdd(hn::Set(d, xr[k]), hn::LoadU(d, Wt + static_cast<std::size_t>(k) * static_cast<std::size_t>(outP) + j), a);
-            hn::StoreU(a, d, yr + j);
-        }
+        for (; j + 4 * L <= outP; j += 4 * L) LinearTile<4>(xr, inDim, Wt + j, OP, bias ? bias + j : nullptr, yr + j, accumulate);
+        const int rest = (outP - j) / L;
+        if (rest == 3) LinearTile<3>(xr, inDim, Wt + j, OP, bias ? bias + j : nullptr, yr + j, accumulate);
+        else if (rest == 2) LinearTile<2>(xr, inDim, Wt + j, OP, bias ? bias + j : nullptr, yr + j, accumulate);
+        else if (rest == 1) LinearTile<1>(xr, inDim, Wt + j, OP, bias ? bias + j : nullptr, yr + j, accumulate);
     }
 }
 
@@ -171,6 +171,26 @@ HWY_INLINE void SelectiveScanImpl(std::size_t rows, int dState, int dInnerP, int
     const int L = static_cast<int>(hn::Lanes(d));
     const std::size_t P = static_cast<std::size_t>(dInnerP), XP = static_cast<std::size_t>(xOutP);
     constexpr int NB = HWY_MAX_BYTES >= 64 ? 8 : 4; // states in registers: 32 vector registers with AVX-512, else 16
+    if (rows == 1) { // one time step (real-time block size 1): the same arithmetic, without the chunking
+        const float* Bt = xdbc + dtRank;
+        const float* Ct = Bt + dState;
+        for (int c = d0; c < d1; c += L) {
+            const auto dtv = hn::LoadU(d, dt + c);
+            const auto xv = hn::LoadU(d, xc + c);
+            const auto dtx = hn::Mul(dtv, xv);
+            auto acc = hn::Zero(d);
+            for (int n = 0; n < dState; ++n) {
+                float* hp = h + static_cast<std::size_t>(n) * P + static_cast<std::size_t>(c);
+                const auto dA = FastExp<true>(d, hn::Mul(dtv, hn::LoadU(d, A + static_cast<std::size_t>(n) * P + static_cast<std::size_t>(c))));
+                const auto hv = hn::MulAdd(dA, hn::LoadU(d, hp), hn::Mul(dtx, hn::Set(d, Bt[n])));
+                hn::StoreU(hv, d, hp);
+                acc = hn::MulAdd(hv, hn::Set(d, Ct[n]), acc);
+            }
+            acc = hn::MulAdd(hn::LoadU(d, Dv + c), xv, acc);
+            hn::StoreU(hn::Mul(acc, Silu(d, hn::LoadU(d, xz + P + static_cast<std::size_t>(c)))), d, y + c);
+        }
+        return;
+    }
     for (int c = d0; c < d1; c += L) {
         int n0 = 0;
         for (; n0 + NB <= dState; n0 += NB) ScanChunk<NB>(rows, P, c, n0, dState, A, dt, xc, xdbc, XP, dtRank, h, y);

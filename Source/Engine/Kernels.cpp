@@ -36,6 +36,13 @@ struct Pooled {
 //   pass 1 (parallel): h_k = scan of chunk k from h = 0;  S_k = sum_t dt[t] over chunk k
 //   pass 2 (in order): H_0 = h;  H_{k+1} = exp(A S_k) * H_k + h_k    (exp(A S_k) = prod_t exp(dt[t] A))
 //   pass 3 (parallel): scan chunk k again from H_k, writing y;  h = the last chunk's final state
+// dst[i] = src[i] for i < n (n a multiple of kLanes): inline, cheaper than a memcpy call for the
+// few hundred floats of a conv window.
+HWY_INLINE void CopyFloats(float* HWY_RESTRICT dst, const float* HWY_RESTRICT src, std::size_t n) {
+    const DF d;
+    for (std::size_t i = 0; i < n; i += hn::Lanes(d)) hn::StoreU(hn::LoadU(d, src + i), d, dst + i);
+}
+
 template <class Par>
 HWY_INLINE void ChunkedScan(const PreparedModel& pm, const PreparedLayer& L, float* h, BlockScratch& s, std::size_t rows, Par par) {
     const Config& c = pm.config();
@@ -116,11 +123,10 @@ HWY_INLINE void RunBlockT(const PreparedModel& pm, ChannelState& st, BlockScratc
         par(rows, kRowGrain, [&](std::size_t b, std::size_t e) {
             RmsNormImpl(s.r.data() + b * MP, e - b, c.dModel, Mp, L.norm.data(), kNormEps, s.u.data() + b * MP);
             LinearImpl(s.u.data() + b * MP, MP, e - b, c.dModel, L.inProjT.data(), 2 * P, nullptr, s.xz.data() + b * 2 * PP, 2 * PP, false);
-            for (std::size_t t = b; t < e; ++t)
-                std::memcpy(s.window.data() + (Z(K1) + t) * PP, s.xz.data() + t * 2 * PP, PP * sizeof(float));
+            for (std::size_t t = b; t < e; ++t) CopyFloats(s.window.data() + (Z(K1) + t) * PP, s.xz.data() + t * 2 * PP, PP);
         });
         // window rows [0, dConv-1) = conv state;  xc = SiLU(conv1d(window));  then conv state = last dConv-1 rows
-        if (K1 > 0) std::memcpy(s.window.data(), st.conv[Z(l)].data(), Z(K1) * PP * sizeof(float));
+        CopyFloats(s.window.data(), st.conv[Z(l)].data(), Z(K1) * PP);
         par(rows, kRowGrain, [&](std::size_t b, std::size_t e) {
             ConvSiluImpl(s.window.data() + b * PP, e - b, c.dConv, L.convW.data(), L.convB.data(), P, s.xc.data() + b * PP);
             // [dt | B | C] = x_proj(xc);  dt = softplus(dt_proj(dt) + dt_proj.bias)
@@ -128,7 +134,7 @@ HWY_INLINE void RunBlockT(const PreparedModel& pm, ChannelState& st, BlockScratc
             LinearImpl(s.xdbc.data() + b * XP, XP, e - b, c.dtRank, L.dtProjT.data(), P, L.dtBias.data(), s.dt.data() + b * PP, PP, false);
             SoftplusImpl(s.dt.data() + b * PP, (e - b) * PP);
         });
-        if (K1 > 0) std::memcpy(st.conv[Z(l)].data(), s.window.data() + rows * PP, Z(K1) * PP * sizeof(float));
+        CopyFloats(st.conv[Z(l)].data(), s.window.data() + rows * PP, Z(K1) * PP);
         // the selective scan: lane groups in parallel, each sequential in time (or time-chunked, offline)
         if (s.numChunks > 1 && rows >= Z(s.numChunks) * 64) ChunkedScan(pm, L, st.ssm[Z(l)].data(), s, rows, par);
         else par(PP / Z(kLanes), 1, [&](std::size_t b, std::size_t e) {
