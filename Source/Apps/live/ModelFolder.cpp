@@ -1,0 +1,69 @@
+#include "ModelFolder.h"
+
+#include "DeviceChoice.h"
+
+#include <Model/ModelFile.h>
+
+#include <algorithm>
+
+namespace mfx::live {
+
+namespace fs = std::filesystem;
+
+ModelFolder::ModelFolder(const fs::path& current) : folder_(fs::absolute(current).parent_path()) {
+    scan();
+    select(current);
+}
+
+void ModelFolder::scan() {
+    const fs::path keep = models_.empty() ? fs::path() : models_[index_];
+    models_.clear();
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(folder_, ec)) {
+        std::error_code e2;
+        if (entry.is_regular_file(e2) && entry.path().extension() == ".safetensors")
+            models_.push_back(fs::absolute(entry.path()));
+    }
+    if (!keep.empty() && std::find(models_.begin(), models_.end(), keep) == models_.end()) models_.push_back(keep);
+    std::sort(models_.begin(), models_.end());
+    index_ = 0;
+    if (!keep.empty()) index_ = static_cast<std::size_t>(std::find(models_.begin(), models_.end(), keep) - models_.begin());
+}
+
+fs::path ModelFolder::peek(int step) {
+    scan();
+    const auto n = static_cast<long>(models_.size());
+    long i = (static_cast<long>(index_) + step) % n;
+    if (i < 0) i += n;
+    return models_[static_cast<std::size_t>(i)];
+}
+
+void ModelFolder::select(const fs::path& path) {
+    const fs::path p = fs::absolute(path);
+    auto it = std::find(models_.begin(), models_.end(), p);
+    if (it == models_.end()) {
+        models_.push_back(p);
+        std::sort(models_.begin(), models_.end());
+        it = std::find(models_.begin(), models_.end(), p);
+    }
+    index_ = static_cast<std::size_t>(it - models_.begin());
+}
+
+LoadedEngine loadEngine(const fs::path& path, const std::string& apiName, double streamRate, bool rateGiven,
+                        int channels) {
+    return buildEngine(loadModel(path.string()), path, apiName, streamRate, rateGiven, channels);
+}
+
+LoadedEngine buildEngine(const Model& model, const fs::path& path, const std::string& apiName, double streamRate,
+                         bool rateGiven, int channels) {
+    LoadedEngine out;
+    out.path = path;
+    out.name = model.metadata.count(meta::name) ? model.name() : path.stem().string();
+    out.summary = model.config.summary();
+    checkModelRate(apiName, out.name, model.config.sampleRate, streamRate, rateGiven);
+    out.engine = std::make_unique<RealtimeEngine>(model, channels);
+    out.engine->warmUp(); // touches every buffer, then resets the state to zero
+    return out;
+}
+
+} // namespace mfx::live

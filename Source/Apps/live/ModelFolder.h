@@ -1,0 +1,50 @@
+#pragma once
+// The models next to the current one, for switching with n/p while playing, and building an engine
+// for one of them off the audio thread.
+#include <Engine/RealtimeEngine.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mfx::live {
+
+class ModelFolder {
+public:
+    // Lists *.safetensors in the folder of `current` (sorted by name); `current` is always included.
+    explicit ModelFolder(const std::filesystem::path& current);
+
+    const std::vector<std::filesystem::path>& models() const noexcept { return models_; }
+    std::size_t index() const noexcept { return index_; }
+    const std::filesystem::path& current() const { return models_[index_]; }
+
+    // The path `step` places away (wrapping around); does not move. Rescans the folder first, so
+    // models copied in while playing show up.
+    std::filesystem::path peek(int step);
+    // Makes `path` the current one (after it loaded fine).
+    void select(const std::filesystem::path& path);
+
+private:
+    void scan();
+    std::filesystem::path folder_;
+    std::vector<std::filesystem::path> models_;
+    std::size_t index_ = 0;
+};
+
+struct LoadedEngine {
+    std::unique_ptr<RealtimeEngine> engine;
+    std::string name;    // model name (metadata or file name)
+    std::string summary; // config summary line
+    std::filesystem::path path;
+};
+
+// Loads the model, checks it runs at `streamRate` (throws LiveError otherwise, see checkModelRate),
+// builds an engine for `channels` and warms it up. Throws ModelError/LiveError. Not for the audio thread.
+LoadedEngine loadEngine(const std::filesystem::path& path, const std::string& apiName, double streamRate, bool rateGiven,
+                        int channels);
+// The same for a model already loaded from `path`.
+LoadedEngine buildEngine(const Model& model, const std::filesystem::path& path, const std::string& apiName,
+                         double streamRate, bool rateGiven, int channels);
+
+} // namespace mfx::live

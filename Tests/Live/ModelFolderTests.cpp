@@ -1,0 +1,62 @@
+// Switching between the models of a folder, and building engines off the audio thread.
+#include "LiveTestUtil.h"
+
+#include <live/LiveOptions.h>
+#include <live/ModelFolder.h>
+
+#include <Model/ModelError.h>
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+using namespace mfx;
+using namespace mfx::live;
+using namespace mfx::live::test;
+namespace fs = std::filesystem;
+
+TEST_CASE("model folder next and previous wrap around and pick up new files and ignore other files", "[live][models]") {
+    ScratchDir dir;
+    for (const char* n : {"b.safetensors", "a.safetensors", "c.safetensors"}) saveModel(testModel(1), (dir / n).string());
+    std::ofstream(dir / "notes.txt") << "not a model";
+    ModelFolder folder(dir / "b.safetensors");
+    REQUIRE(folder.models().size() == 3);
+    CHECK(folder.current().filename() == "b.safetensors");
+    CHECK(folder.peek(+1).filename() == "c.safetensors");
+    CHECK(folder.peek(-1).filename() == "a.safetensors");
+    CHECK(folder.peek(+2).filename() == "a.safetensors");
+    CHECK(folder.current().filename() == "b.safetensors"); // peek does not move
+    folder.select(folder.peek(+1));
+    CHECK(folder.current().filename() == "c.safetensors");
+    CHECK(folder.peek(+1).filename() == "a.safetensors");
+    saveModel(testModel(2), (dir / "d.safetensors").string());
+    CHECK(folder.peek(+1).filename() == "d.safetensors");
+    fs::remove(dir / "c.safetensors"); // the current one vanished: still the anchor for n/p
+    CHECK(folder.peek(+1).filename() == "d.safetensors");
+    CHECK(folder.peek(-1).filename() == "b.safetensors");
+}
+
+TEST_CASE("engine loading gives name and channels and zero state and refuses a wrong rate", "[live][models]") {
+    ScratchDir dir;
+    saveModel(testModel(3), (dir / "amp.safetensors").string());
+    saveModel(testModel(4, 44100.0), (dir / "amp44.safetensors").string());
+
+    LoadedEngine e = loadEngine(dir / "amp.safetensors", "jack", 48000.0, false, 2);
+    REQUIRE(e.engine);
+    CHECK(e.engine->numChannels() == 2);
+    CHECK(e.name == "test model 3");
+    CHECK(e.engine->getState(0).allFinite());
+    bool zero = true; // warmUp() leaves the state at zero
+    for (const auto& layer : e.engine->getState(1).layers) {
+        for (float v : layer.conv) zero = zero && v == 0.0f;
+        for (float v : layer.ssm) zero = zero && v == 0.0f;
+    }
+    CHECK(zero);
+
+    CHECK_THROWS_WITH(loadEngine(dir / "amp44.safetensors", "jack", 48000.0, false, 1),
+                      Catch::Contains("made for 44100 Hz but the stream runs at 48000 Hz") &&
+                          Catch::Contains("jackd ... -r 44100"));
+    CHECK_THROWS_AS(loadEngine(dir / "missing.safetensors", "jack", 48000.0, false, 1), ModelError);
+    std::ofstream(dir / "junk.safetensors") << "junk";
+    CHECK_THROWS_AS(loadEngine(dir / "junk.safetensors", "jack", 48000.0, false, 1), ModelError);
+}
