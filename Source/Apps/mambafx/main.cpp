@@ -7,6 +7,9 @@
 #ifdef MFX_WITH_LIVE
 #include <live/LiveCommand.h>
 #endif
+#ifdef MFX_WITH_TRAIN
+#include <train/TrainCommands.h>
+#endif
 
 int main(int argc, char** argv) {
     auto app = mfx::apps::makeMainApp();
@@ -15,6 +18,10 @@ int main(int argc, char** argv) {
     mfx::apps::addBenchCommand(*app);
 #ifdef MFX_WITH_LIVE
     mfx::apps::addLiveCommand(*app);
+#endif
+#ifdef MFX_WITH_TRAIN
+    mfx::apps::addTrainCommand(*app);
+    mfx::apps::addCaptureSignalCommand(*app);
 #endif
     return mfx::apps::runApp(*app, argc, argv);
 }

@@ -1,0 +1,67 @@
+// mambafx capture-signal -o capture.wav: writes the standard reamp signal (48 kHz mono, 24-bit WAV
+// by default) and prints its layout. Play it through the device, record the output, then run
+// `mambafx train --input capture.wav --target recorded.wav -o model.safetensors`.
+#include "TrainCommands.h"
+
+#include <common/AudioFile.h>
+#include <common/Errors.h>
+#include <common/PendingOutput.h>
+
+#include <Train/CaptureSignal.h>
+
+#include <sndfile.h>
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+namespace mfx::apps {
+
+namespace {
+
+struct CaptureArgs {
+    std::string output;
+    bool overwrite = false;
+    bool quiet = false;
+};
+
+void runCaptureSignal(const CaptureArgs& a) {
+    namespace fs = std::filesystem;
+    const fs::path out(a.output);
+    if (fs::exists(out) && !a.overwrite) throw UsageError(a.output + " exists; pass --overwrite to replace it");
+    const FormatInfo* fmt = findFormatByExtension(out);
+    if (!fmt || fmt->lossy())
+        throw UsageError("-o " + a.output + ": write the capture signal as .wav, .flac or .aiff (lossless), e.g. capture.wav");
+    const int sfFormat = fmt->major | SF_FORMAT_PCM_24;
+    const train::CaptureSignal s = train::makeCaptureSignal();
+    PendingOutput pending(out);
+    writeAudioFile(pending.tempPath(), s.samples, 1, static_cast<int>(s.sampleRate), sfFormat);
+    pending.commit();
+    if (a.quiet) return;
+    const double rate = s.sampleRate;
+    std::printf("wrote %s: %.1f s, 48 kHz mono, 24-bit\n", a.output.c_str(), static_cast<double>(s.samples.size()) / rate);
+    std::printf("layout (seconds):\n");
+    for (const auto& r : s.regions)
+        std::printf("  %7.2f - %7.2f  %-12s %s\n", static_cast<double>(r.begin) / rate, static_cast<double>(r.end) / rate, r.name.c_str(),
+                    r.what.c_str());
+    std::printf("training part %.2f - %.2f s, validation part %.2f - %.2f s\n", static_cast<double>(s.trainBegin) / rate,
+                static_cast<double>(s.trainEnd) / rate, static_cast<double>(s.valBegin) / rate, static_cast<double>(s.valEnd) / rate);
+    std::printf("next: play it through your device at the level you play at, record the output from the very start\n"
+                "(same interface, same sample rate), then: mambafx train --input %s --target recorded.wav -o my-device.safetensors\n",
+                a.output.c_str());
+}
+
+} // namespace
+
+void addCaptureSignalCommand(CLI::App& app) {
+    auto args = std::make_shared<CaptureArgs>();
+    CLI::App* cmd = app.add_subcommand("capture-signal", "Write the standard reamp signal to play through a device for 'mambafx train'");
+    cmd->add_option("-o,--output", args->output, "Output audio file (.wav, .flac or .aiff)")->required();
+    cmd->add_flag("--overwrite", args->overwrite, "Replace an existing file");
+    cmd->add_flag("-q,--quiet", args->quiet, "Do not print the layout");
+    cmd->callback([args]() { runCaptureSignal(*args); });
+}
+
+} // namespace mfx::apps

@@ -1,0 +1,270 @@
+// mambafx train: learn a model from a recorded capture (see docs/MODELS.md).
+//   mambafx train --input capture.wav --target recorded.wav -o my-amp.safetensors [--size standard]
+//   mambafx train --input capture.wav --target gain=0:g0.wav --target gain=1:g1.wav -o amp.safetensors
+// The best model by validation ESR is written to -o whenever it improves; a checkpoint
+// (<output>.ckpt) is written every epoch and on Ctrl-C, and --resume continues from it.
+#include "Sizes.h"
+#include "TrainCommands.h"
+#include "TrainData.h"
+
+#include <common/CommandLine.h>
+#include <common/Errors.h>
+#include <common/Interrupt.h>
+#include <common/Progress.h>
+
+#include <Model/ModelError.h>
+#include <Model/ModelFile.h>
+#include <Model/RandomModel.h>
+#include <Train/Trainer.h>
+
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+namespace mfx::apps {
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace mfx::train;
+
+struct TrainArgs {
+    std::string input, output, size = "standard", name, author, description, license = "unspecified";
+    std::vector<std::string> targets;
+    int epochs = 100;
+    std::uint64_t seed = 1;
+    bool resume = false, allowClipping = false, overwrite = false;
+    long latency = -1;
+    int threads = 0, batch = 8;
+    std::size_t segment = 4096, warmup = 1024;
+    double lr = 1e-3, preEmphasis = 0.0, maxMinutes = 0;
+    std::string progress = "auto";
+};
+
+std::string fmt(double v, int prec) {
+    char b[64];
+    std::snprintf(b, sizeof b, "%.*f", prec, v);
+    return b;
+}
+
+void writeBytes(const fs::path& path, const std::vector<std::uint8_t>& bytes) {
+    const fs::path tmp = path.string() + ".tmp-ckpt";
+    {
+        std::ofstream f(tmp, std::ios::binary);
+        f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+        if (!f) throw Failure("cannot write the checkpoint " + tmp.string());
+    }
+    std::error_code ec;
+    fs::rename(tmp, path, ec);
+    if (ec) throw Failure("cannot write the checkpoint " + path.string() + ": " + ec.message());
+}
+
+std::vector<std::uint8_t> readBytes(const fs::path& path) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) throw Failure("cannot resume: no checkpoint " + path.string() + " (it is written during training; start without --resume)");
+    return std::vector<std::uint8_t>((std::istreambuf_iterator<char>(f)), {});
+}
+
+// Extra training state kept next to the trainer's checkpoint: best ESR and time spent so far.
+struct RunState {
+    double bestEsr = 1e300;
+    double seconds = 0;
+};
+
+void runTrain(const TrainArgs& a) {
+    const auto preset = train::sizePreset(a.size);
+    if (!preset) throw UsageError("--size " + a.size + " is not known; choose one of " + train::kSizeNames);
+    if (a.epochs < 1) throw UsageError("--epochs must be at least 1");
+    const fs::path out(a.output);
+    if (out.extension() != ".safetensors") throw UsageError("-o must name a .safetensors file (got '" + a.output + "')");
+    if (fs::exists(out) && !a.resume && !a.overwrite)
+        throw UsageError(a.output + " exists; pass --overwrite to replace it, or --resume to continue its training");
+    const fs::path ckptPath = a.output + ".ckpt", statePath = a.output + ".ckpt.json";
+
+    std::vector<train::TargetSpec> specs;
+    for (const auto& t : a.targets) specs.push_back(train::parseTargetSpec(t));
+    train::DataOptions dopt;
+    dopt.latency = a.latency;
+    dopt.allowClipping = a.allowClipping;
+    train::PreparedData data = train::prepareData(a.input, specs, dopt);
+    for (const auto& n : data.notes) printNote(n);
+    for (const auto& n : data.latencyNotes) std::cerr << "latency: " << n << "\n";
+    for (const auto& w : data.warnings) std::cerr << "warning: " << w << "\n";
+
+    Config c = *preset;
+    c.nCond = static_cast<int>(data.knobs.size());
+    c.sampleRate = data.sampleRate;
+    TrainOptions o;
+    o.segmentLength = a.segment;
+    o.warmup = a.warmup;
+    o.batchSize = a.batch;
+    o.threads = a.threads > 0 ? a.threads : std::max(1u, std::thread::hardware_concurrency());
+    o.seed = a.seed;
+    o.loss.preEmphasis = a.preEmphasis;
+    o.adam.lr = a.lr;
+    o.adam.lrFinal = a.lr / 100;
+    if (a.batch < 1 || a.segment < 64) throw UsageError("--batch must be >= 1 and --segment >= 64");
+    std::size_t trainSamples = 0;
+    for (const auto& r : data.train) trainSamples += r.input.size();
+    const long stepsPerEpoch = std::max(1L, static_cast<long>(trainSamples / (a.batch * a.segment)));
+    o.totalSteps = stepsPerEpoch * a.epochs;
+    o.adam.warmupSteps = std::min<long>(100, o.totalSteps / 10);
+
+    Model init = randomModel(c, a.seed);
+    // Two departures from the reference init that get distortion captures off the ESR = 1 plateau
+    // (measured on the amp-capture data, see docs/MODELS.md "Training"): the embedding starts without
+    // bias, so the first RMSNorm sees the signal itself (a soft clipper), and the head starts at zero,
+    // so the model starts from silence instead of loud random output.
+    for (auto& b : init.weights.embeddingBias) b = 0.0f;
+    for (auto& w : init.weights.headWeight) w = 0.0f;
+    Trainer trainer(init, data.train, data.val, o);
+    RunState rs;
+    if (a.resume) {
+        try {
+            trainer.restore(readBytes(ckptPath));
+        } catch (const std::runtime_error& e) {
+            if (dynamic_cast<const Failure*>(&e)) throw;
+            throw Failure("cannot resume from " + ckptPath.string() + ": " + e.what());
+        }
+        std::ifstream f(statePath);
+        if (f) f >> rs.bestEsr >> rs.seconds;
+        std::cerr << "resuming at epoch " << trainer.stepIndex() / stepsPerEpoch + 1 << " (step " << trainer.stepIndex() << ")\n";
+    }
+    std::cerr << "training " << c.summary() << " on " << fmt(static_cast<double>(trainSamples) / data.sampleRate, 1) << " s of audio, "
+              << a.epochs << " epochs of " << stepsPerEpoch << " steps, " << o.threads << " threads\n";
+
+    auto saveCheckpoint = [&]() {
+        writeBytes(ckptPath, trainer.checkpoint());
+        std::ofstream f(statePath);
+        f.precision(17);
+        f << rs.bestEsr << " " << rs.seconds << "\n";
+    };
+    auto saveBest = [&](double esrVal, double trainLoss) {
+        Model m = trainer.model();
+        char date[32];
+        const std::time_t now = std::time(nullptr);
+        std::strftime(date, sizeof date, "%Y-%m-%d", std::gmtime(&now));
+        m.metadata[meta::name] = a.name.empty() ? fs::path(a.output).stem().string() : a.name;
+        m.metadata[meta::description] = a.description.empty() ? "Captured with mambafx train from " + fs::path(a.input).filename().string() : a.description;
+        if (!a.author.empty()) m.metadata[meta::author] = a.author;
+        m.metadata[meta::license] = a.license;
+        m.metadata["sample_rate"] = std::to_string(data.sampleRate);
+        m.metadata[meta::validationEsr] = fmt(esrVal, 6);
+        m.metadata[meta::trainEsr] = fmt(trainLoss, 6);
+        m.metadata["size"] = a.size;
+        m.metadata["parameters"] = std::to_string(c.parameterCount());
+        long lat = 0;
+        for (long l : data.latencies) lat = std::max(lat, l);
+        m.metadata["latency_samples"] = std::to_string(lat);
+        m.metadata["train_time_s"] = std::to_string(static_cast<long>(rs.seconds));
+        m.metadata["train_steps"] = std::to_string(trainer.stepIndex());
+        m.metadata["train_hardware"] = "CPU, " + std::to_string(o.threads) + " threads (mambafx train)";
+        m.metadata["input_peak_dbfs"] = fmt(data.inputPeakDb, 2);
+        m.metadata["target_peak_dbfs"] = fmt(data.targetPeakDb, 2);
+        m.metadata[meta::date] = date;
+        if (!data.knobs.empty()) m.metadata[meta::conditioning] = train::conditioningJson(data.knobs);
+        try {
+            saveModel(m, a.output);
+        } catch (const ModelError& e) {
+            throw Failure(e.what());
+        }
+    };
+
+    ScopedInterruptHandler interrupts;
+    const Progress::Mode mode = a.progress == "always" ? Progress::Mode::Always : a.progress == "never" ? Progress::Mode::Never : Progress::Mode::Auto;
+    const bool tty = mode == Progress::Mode::Always || (mode == Progress::Mode::Auto && isatty(2));
+    using Clock = std::chrono::steady_clock;
+    auto last = Clock::now();
+    const auto start = Clock::now();
+    const double startSeconds = rs.seconds;
+    const long stepsAtStart = trainer.stepIndex();
+    double lossSum = 0;
+    long lossN = 0;
+    double lastVal = -1;
+    while (trainer.stepIndex() < o.totalSteps) {
+        if (interruptRequested()) {
+            saveCheckpoint();
+            std::cerr << "\nstopped at step " << trainer.stepIndex() << ": checkpoint saved to " << ckptPath.string()
+                      << "; continue with the same command and --resume\n";
+            throw Interrupted();
+        }
+        const StepResult r = trainer.step();
+        lossSum += r.loss;
+        ++lossN;
+        const auto now = Clock::now();
+        rs.seconds = startSeconds + std::chrono::duration<double>(now - start).count();
+        const bool epochEnd = trainer.stepIndex() % stepsPerEpoch == 0 || trainer.stepIndex() == o.totalSteps;
+        if (epochEnd) {
+            const double trainLoss = lossSum / static_cast<double>(lossN);
+            lossSum = 0;
+            lossN = 0;
+            lastVal = trainer.validate();
+            const bool better = lastVal < rs.bestEsr;
+            if (better) {
+                rs.bestEsr = lastVal;
+                saveBest(lastVal, trainLoss);
+            }
+            saveCheckpoint();
+            const long epoch = trainer.stepIndex() / stepsPerEpoch;
+            const double done = static_cast<double>(trainer.stepIndex()) / static_cast<double>(o.totalSteps);
+            const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+            (void)done;
+            const double left = elapsed / static_cast<double>(std::max(1L, trainer.stepIndex() - stepsAtStart)) *
+                                static_cast<double>(o.totalSteps - trainer.stepIndex());
+            std::cerr << (tty ? "\r\033[K" : "") << "epoch " << epoch << "/" << a.epochs << "  loss " << fmt(trainLoss, 5) << "  val ESR "
+                      << fmt(lastVal, 5) << (better ? " *" : "  ") << " (best " << fmt(rs.bestEsr, 5) << ")  "
+                      << Progress::formatDuration(left) << " left" << "\n";
+            if (a.maxMinutes > 0 && elapsed > 60 * a.maxMinutes) {
+                std::cerr << "--max-minutes reached; continue with --resume\n";
+                break;
+            }
+        } else if (tty && std::chrono::duration<double>(now - last).count() > 0.5) {
+            last = now;
+            const long inEpoch = trainer.stepIndex() % stepsPerEpoch;
+            std::cerr << "\r\033[Kepoch " << trainer.stepIndex() / stepsPerEpoch + 1 << "/" << a.epochs << "  step " << inEpoch << "/"
+                      << stepsPerEpoch << "  loss " << fmt(r.loss, 5) << std::flush;
+        }
+    }
+    std::cerr << "best validation ESR " << fmt(rs.bestEsr, 5) << "; model written to " << a.output << "\n";
+}
+
+} // namespace
+
+void addTrainCommand(CLI::App& app) {
+    auto args = std::make_shared<TrainArgs>();
+    CLI::App* cmd = app.add_subcommand("train", "Train a model from a capture: the input you played and the recorded target(s)");
+    cmd->add_option("--input", args->input, "The dry signal played into the device (e.g. from 'mambafx capture-signal')")->required();
+    cmd->add_option("--target", args->targets,
+                    "The recording of the device's output. For knob captures give one per setting: --target gain=0.5:rec.wav")
+        ->required();
+    cmd->add_option("-o,--output", args->output, "The model file to write (.safetensors); <output>.ckpt holds the checkpoint")->required();
+    cmd->add_option("--size", args->size, std::string("Model size: ") + train::kSizeNames + " (see docs/MODELS.md)")->capture_default_str();
+    cmd->add_option("--epochs", args->epochs, "Passes over the training part")->capture_default_str();
+    cmd->add_option("--seed", args->seed, "Random seed (same seed, same data, same threads-independent result)")->capture_default_str();
+    cmd->add_flag("--resume", args->resume, "Continue from <output>.ckpt");
+    cmd->add_option("--name", args->name, "Model name (metadata)");
+    cmd->add_option("--author", args->author, "Author (metadata)");
+    cmd->add_option("--description", args->description, "Description (metadata)");
+    cmd->add_option("--license", args->license, "License of the model (metadata)")->capture_default_str();
+    cmd->add_option("--latency", args->latency, "Latency to remove in samples (default: detect it)");
+    cmd->add_flag("--allow-clipping", args->allowClipping, "Train even if the target is clipped");
+    cmd->add_flag("--overwrite", args->overwrite, "Replace an existing output file");
+    cmd->add_option("--threads", args->threads, "CPU threads (default: all)");
+    cmd->add_option("--batch", args->batch, "Segments per step")->capture_default_str();
+    cmd->add_option("--segment", args->segment, "Samples per segment counted by the loss")->capture_default_str();
+    cmd->add_option("--warmup", args->warmup, "Samples run before each segment so the state settles")->capture_default_str();
+    cmd->add_option("--lr", args->lr, "Peak learning rate (Adam; cosine decay to lr/100)")->capture_default_str();
+    cmd->add_option("--pre-emphasis", args->preEmphasis, "Pre-emphasis coefficient of the loss (0 = plain ESR)")->capture_default_str();
+    cmd->add_option("--max-minutes", args->maxMinutes, "Stop (with a checkpoint) after this many minutes");
+    cmd->add_option("--progress", args->progress, "auto | always | never")->capture_default_str();
+    cmd->callback([args]() { runTrain(*args); });
+}
+
+} // namespace mfx::apps

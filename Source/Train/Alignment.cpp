@@ -1,0 +1,184 @@
+#include "Alignment.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+namespace mfx::train {
+
+namespace {
+std::string fmt(double v, int prec = 1) {
+    std::ostringstream s;
+    s.setf(std::ios::fixed);
+    s.precision(prec);
+    s << v;
+    return s.str();
+}
+} // namespace
+
+double peakDb(const std::vector<float>& x) {
+    float pk = 0;
+    for (float v : x) pk = std::max(pk, std::fabs(v));
+    return pk > 0 ? 20.0 * std::log10(static_cast<double>(pk)) : -INFINITY;
+}
+
+double rmsDb(const std::vector<float>& x) {
+    double s = 0;
+    for (float v : x) s += static_cast<double>(v) * v;
+    return s > 0 ? 10.0 * std::log10(s / static_cast<double>(x.size())) : -INFINITY;
+}
+
+std::size_t clippedSamples(const std::vector<float>& x) {
+    float pk = 0;
+    for (float v : x) pk = std::max(pk, std::fabs(v));
+    if (pk <= 0) return 0;
+    const float level = 0.999f * std::min(pk, 1.0f);
+    std::size_t count = 0, run = 0;
+    for (std::size_t i = 0; i <= x.size(); ++i) {
+        if (i < x.size() && std::fabs(x[i]) >= level) {
+            ++run;
+        } else {
+            if (run >= 3) count += run;
+            run = 0;
+        }
+    }
+    return count;
+}
+
+// For each blip: noise floor = max |target| over the 0.2 s before the blip (minus any latency
+// window); onset = first t >= blip where |target[t]| > max(4 * floor, 0.05 * local peak).
+LatencyResult latencyFromBlips(const std::vector<float>& input, const std::vector<float>& target,
+                               const std::vector<std::size_t>& blips, long maxLatency) {
+    LatencyResult r;
+    r.method = "blips";
+    std::vector<long> lags;
+    for (std::size_t b : blips) {
+        if (b >= target.size() || b >= input.size()) continue;
+        const std::size_t pre = std::min<std::size_t>(b, 9600);
+        float floor = 0;
+        for (std::size_t t = b - pre; t < b; ++t) floor = std::max(floor, std::fabs(target[t]));
+        const std::size_t end = std::min(target.size(), b + static_cast<std::size_t>(maxLatency) + 2400);
+        float peak = 0;
+        for (std::size_t t = b; t < end; ++t) peak = std::max(peak, std::fabs(target[t]));
+        const float thr = std::max(4.0f * floor, 0.05f * peak);
+        if (!(peak > 4.0f * floor) || peak <= 1e-6f) continue; // no clear response to this blip
+        for (std::size_t t = b; t < end; ++t)
+            if (std::fabs(target[t]) > thr) {
+                lags.push_back(static_cast<long>(t - b));
+                break;
+            }
+    }
+    if (lags.empty()) return r;
+    std::vector<long> sorted = lags;
+    std::sort(sorted.begin(), sorted.end());
+    r.samples = sorted[sorted.size() / 2]; // median
+    std::size_t agree = 0;
+    for (long l : lags) agree += std::labs(l - r.samples) <= 1 ? 1 : 0;
+    r.confidence = static_cast<double>(agree) / static_cast<double>(lags.size());
+    if (lags.size() >= 2) r.driftSamples = lags.back() - lags.front();
+    r.found = r.samples <= maxLatency;
+    return r;
+}
+
+// c(lag) = sum_t x[t] y[t + lag] over the loudest windows; the lag with the largest |c| / sqrt(Ex Ey).
+LatencyResult latencyByCrossCorrelation(const std::vector<float>& input, const std::vector<float>& target, long maxLatency) {
+    LatencyResult r;
+    r.method = "cross-correlation";
+    const std::size_t n = std::min(input.size(), target.size());
+    const std::size_t win = 8192;
+    const long minLag = -std::max<long>(maxLatency / 8, 64);
+    if (n < win + static_cast<std::size_t>(maxLatency) + static_cast<std::size_t>(-minLag) + 1) return r;
+    // The 4 loudest non-overlapping windows of the input (energy), away from the edges.
+    std::vector<std::pair<double, std::size_t>> energy;
+    for (std::size_t s = static_cast<std::size_t>(-minLag); s + win + static_cast<std::size_t>(maxLatency) < n; s += win) {
+        double e = 0;
+        for (std::size_t t = s; t < s + win; ++t) e += static_cast<double>(input[t]) * input[t];
+        energy.push_back({e, s});
+    }
+    std::sort(energy.rbegin(), energy.rend());
+    energy.resize(std::min<std::size_t>(energy.size(), 4));
+    std::vector<double> c(static_cast<std::size_t>(maxLatency - minLag + 1), 0.0);
+    double ex = 0;
+    for (const auto& [e, s] : energy) {
+        ex += e;
+        for (long lag = minLag; lag <= maxLatency; ++lag) {
+            const float* y = target.data() + static_cast<long>(s) + lag;
+            const float* x = input.data() + s;
+            double acc = 0;
+            for (std::size_t t = 0; t < win; ++t) acc += static_cast<double>(x[t]) * y[t];
+            c[static_cast<std::size_t>(lag - minLag)] += acc;
+        }
+    }
+    std::size_t best = 0;
+    for (std::size_t i = 1; i < c.size(); ++i)
+        if (std::fabs(c[i]) > std::fabs(c[best])) best = i;
+    const long lag = static_cast<long>(best) + minLag;
+    double ey = 0;
+    for (const auto& [e, s] : energy)
+        for (std::size_t t = 0; t < win; ++t) {
+            const double v = target[static_cast<std::size_t>(static_cast<long>(s + t) + lag)];
+            ey += v * v;
+        }
+    r.samples = lag;
+    r.confidence = ex > 0 && ey > 0 ? std::fabs(c[best]) / std::sqrt(ex * ey) : 0.0;
+    r.found = r.confidence > 0.05;
+    return r;
+}
+
+PairCheck checkPair(const std::vector<float>& input, const std::vector<float>& target, const std::string& label) {
+    PairCheck c;
+    const double inPk = peakDb(input), tgPk = peakDb(target);
+    if (!std::isfinite(inPk) || inPk < -80.0)
+        c.errors.push_back(label + ": the input is silent (peak " + fmt(inPk) +
+                           " dBFS); use the file you played into the device (e.g. from `mambafx capture-signal`)");
+    if (!std::isfinite(tgPk) || tgPk < -60.0)
+        c.errors.push_back(label + ": the target is silent (peak " + (std::isfinite(tgPk) ? fmt(tgPk) : std::string("-inf")) +
+                           " dBFS); check the recording chain (input selected, device powered, levels up) and record again");
+    if (!c.errors.empty()) return c;
+    const std::size_t clipT = clippedSamples(target), clipI = clippedSamples(input);
+    const double fracT = static_cast<double>(clipT) / static_cast<double>(target.size());
+    if (fracT > 1e-4)
+        c.errors.push_back(label + ": the target is clipped (" + std::to_string(clipT) + " samples, " + fmt(100.0 * fracT, 2) +
+                           " %, in flat runs at " + fmt(tgPk, 2) + " dBFS); lower the recording level by 6 dB and record again "
+                           "(or pass --allow-clipping to train on it anyway)");
+    else if (clipT > 0)
+        c.warnings.push_back(label + ": " + std::to_string(clipT) + " clipped samples in the target");
+    if (clipI > 0)
+        c.warnings.push_back(label + ": the input has " + std::to_string(clipI) +
+                             " clipped samples; the model learns what the device did with a clipped signal");
+    if (tgPk < -30.0)
+        c.warnings.push_back(label + ": the target is quiet (peak " + fmt(tgPk) + " dBFS); raise the recording level for a better capture");
+    if (inPk < -30.0)
+        c.warnings.push_back(label + ": the input is quiet (peak " + fmt(inPk) + " dBFS); the model will only know low input levels");
+    // Does the target follow the input at all? Envelope correlation (50 ms blocks, dB) after alignment.
+    const std::size_t blk = 2400, nb = std::min(input.size(), target.size()) / blk;
+    if (nb >= 8) {
+        std::vector<double> a(nb), b(nb);
+        for (std::size_t i = 0; i < nb; ++i) {
+            double ea = 0, eb = 0;
+            for (std::size_t t = i * blk; t < (i + 1) * blk; ++t) {
+                ea += static_cast<double>(input[t]) * input[t];
+                eb += static_cast<double>(target[t]) * target[t];
+            }
+            a[i] = 10 * std::log10(ea / blk + 1e-10);
+            b[i] = 10 * std::log10(eb / blk + 1e-10);
+        }
+        double ma = 0, mb = 0;
+        for (std::size_t i = 0; i < nb; ++i) { ma += a[i]; mb += b[i]; }
+        ma /= static_cast<double>(nb);
+        mb /= static_cast<double>(nb);
+        double sab = 0, saa = 0, sbb = 0;
+        for (std::size_t i = 0; i < nb; ++i) {
+            sab += (a[i] - ma) * (b[i] - mb);
+            saa += (a[i] - ma) * (a[i] - ma);
+            sbb += (b[i] - mb) * (b[i] - mb);
+        }
+        const double corr = saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : 0.0;
+        if (corr < 0.3)
+            c.warnings.push_back(label + ": the target's loudness does not follow the input's (envelope correlation " + fmt(corr, 2) +
+                                 "); is it really a recording of this input?");
+    }
+    return c;
+}
+
+} // namespace mfx::train

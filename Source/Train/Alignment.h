@@ -1,0 +1,43 @@
+#pragma once
+// Preparing a recorded capture for training: finding the recording's latency (from calibration
+// blips, or by cross-correlation when there are none), and checking the pair for problems
+// (silence, clipping, low level, a target that does not match the input).
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace mfx::train {
+
+struct LatencyResult {
+    long samples = 0;            // target[t + samples] lines up with input[t]
+    std::string method;          // "blips" or "cross-correlation"
+    double confidence = 0;       // blips: agreement of the blips (1 = all equal); xcorr: normalised peak
+    long driftSamples = 0;       // blips only: end-blip latency minus start-blip latency
+    bool found = false;
+};
+
+// Latency from the calibration blips at `blips` (sample positions in the input, see CaptureSignal):
+// for each, the first target sample after it that rises clearly above the local noise floor.
+LatencyResult latencyFromBlips(const std::vector<float>& input, const std::vector<float>& target,
+                               const std::vector<std::size_t>& blips, long maxLatency);
+
+// Latency by cross-correlation over lags 0..maxLatency (and down to -maxLatency/8, reported as an
+// error by the caller), on the loudest windows of the input. Exact for a delayed copy of a filtered
+// or distorted input whose response peaks at its start.
+LatencyResult latencyByCrossCorrelation(const std::vector<float>& input, const std::vector<float>& target, long maxLatency);
+
+struct PairCheck {
+    std::vector<std::string> errors;   // training cannot go on (message says what to do)
+    std::vector<std::string> warnings; // it can, but the result may suffer
+};
+
+// Checks of one aligned input/target pair (already trimmed to the same length). `label` names the pair.
+PairCheck checkPair(const std::vector<float>& input, const std::vector<float>& target, const std::string& label);
+
+double peakDb(const std::vector<float>& x);
+double rmsDb(const std::vector<float>& x);
+// Samples in runs of >= 3 consecutive samples at >= 0.999 of full scale (or of the file's own peak
+// when it is flat-topped below full scale).
+std::size_t clippedSamples(const std::vector<float>& x);
+
+} // namespace mfx::train

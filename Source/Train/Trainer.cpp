@@ -1,0 +1,239 @@
+#include "Trainer.h"
+#include "Tape.h"
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <stdexcept>
+#include <thread>
+
+namespace mfx::train {
+
+namespace {
+
+struct SegmentPick {
+    std::size_t recording = 0, offset = 0;
+};
+
+// The segments of step `step`: a pure function of (seed, step), so a resumed run continues identically.
+std::vector<SegmentPick> pickSegments(const std::vector<Recording>& recs, std::size_t len, int batch, std::uint64_t seed, long step) {
+    std::seed_seq seq{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32), static_cast<std::uint32_t>(step),
+                      static_cast<std::uint32_t>(static_cast<std::uint64_t>(step) >> 32), 0x6d66u};
+    std::mt19937_64 rng(seq);
+    std::size_t total = 0;
+    for (const auto& r : recs) total += r.input.size() - len + 1;
+    std::uniform_int_distribution<std::size_t> pos(0, total - 1);
+    std::vector<SegmentPick> out(static_cast<std::size_t>(batch));
+    for (auto& p : out) {
+        std::size_t u = pos(rng);
+        for (std::size_t i = 0; i < recs.size(); ++i) {
+            const std::size_t avail = recs[i].input.size() - len + 1;
+            if (u < avail) { p = {i, u}; break; }
+            u -= avail;
+        }
+    }
+    return out;
+}
+
+std::vector<float> condRows(const Recording& r, std::size_t offset, std::size_t len, int nCond) {
+    (void)offset;
+    std::vector<float> c(len * static_cast<std::size_t>(nCond));
+    for (std::size_t t = 0; t < len; ++t)
+        for (int j = 0; j < nCond; ++j) c[t * static_cast<std::size_t>(nCond) + static_cast<std::size_t>(j)] = r.cond[static_cast<std::size_t>(j)];
+    return c;
+}
+
+template <typename V> void put(std::vector<std::uint8_t>& b, const V& v) {
+    const auto* p = reinterpret_cast<const std::uint8_t*>(&v);
+    b.insert(b.end(), p, p + sizeof(V));
+}
+void putVec(std::vector<std::uint8_t>& b, const std::vector<double>& v) {
+    put(b, static_cast<std::uint64_t>(v.size()));
+    const auto* p = reinterpret_cast<const std::uint8_t*>(v.data());
+    b.insert(b.end(), p, p + v.size() * sizeof(double));
+}
+struct Reader {
+    const std::vector<std::uint8_t>& b;
+    std::size_t pos = 0;
+    void raw(void* dst, std::size_t n) {
+        if (pos + n > b.size()) throw std::runtime_error("checkpoint is truncated");
+        std::memcpy(dst, b.data() + pos, n);
+        pos += n;
+    }
+    template <typename V> V get() { V v; raw(&v, sizeof(V)); return v; }
+    std::vector<double> vec(std::size_t expect) {
+        const auto n = get<std::uint64_t>();
+        if (n != expect) throw std::runtime_error("checkpoint holds " + std::to_string(n) + " values where the model has " + std::to_string(expect));
+        std::vector<double> v(n);
+        raw(v.data(), n * sizeof(double));
+        return v;
+    }
+};
+constexpr char kMagic[8] = {'M', 'F', 'X', 'C', 'K', 'P', 'T', '1'};
+
+} // namespace
+
+Trainer::Trainer(const Model& init, std::vector<Recording> train, std::vector<Recording> val, const TrainOptions& o)
+    : model_(init), layout_(init.config), params_(flatten(init)), train_(std::move(train)), val_(std::move(val)), o_(o),
+      adam_(layout_.total, o.adam) {
+    const std::size_t len = o_.segmentLength + o_.warmup;
+    if (train_.empty()) throw std::invalid_argument("no training audio");
+    if (o_.batchSize < 1 || o_.segmentLength < 1) throw std::invalid_argument("batch size and segment length must be positive");
+    std::size_t usable = 0;
+    for (const auto* set : {&train_, &val_})
+        for (const auto& r : *set) {
+            if (r.input.size() != r.target.size())
+                throw std::invalid_argument("recording '" + r.label + "': input and target lengths differ");
+            if (r.cond.size() != static_cast<std::size_t>(init.config.nCond))
+                throw std::invalid_argument("recording '" + r.label + "' has " + std::to_string(r.cond.size()) +
+                                            " conditioning values, the model takes " + std::to_string(init.config.nCond));
+        }
+    for (const auto& r : train_) usable += r.input.size() >= len ? 1 : 0;
+    if (usable != train_.size())
+        throw std::invalid_argument("every training recording must hold at least one segment (" + std::to_string(len) +
+                                    " samples = warm-up + segment); shorten --segment or use longer audio");
+}
+
+std::size_t Trainer::trainSamples() const {
+    std::size_t n = 0;
+    for (const auto& r : train_) n += r.input.size();
+    return n;
+}
+
+void Trainer::syncModel() { unflatten(params_, model_); }
+
+StepResult Trainer::step() {
+    const std::size_t len = o_.segmentLength + o_.warmup;
+    const auto picks = pickSegments(train_, len, o_.batchSize, o_.seed, step_);
+    const int nCond = model_.config.nCond;
+    double den = 0;
+    for (const auto& p : picks) den += lossDenominator(train_[p.recording].target.data() + p.offset, len, o_.warmup, o_.loss);
+    if (!(den > 0)) den = 1e-30; // silent batch: the loss is then the raw error energy scaled up, still finite
+
+    PreparedParams<float> pp(model_.config);
+    pp.set(params_);
+    const std::size_t B = picks.size();
+    std::vector<std::vector<float>> segGrad(B);
+    std::vector<double> segNum(B, 0.0);
+    const int nThreads = std::max(1, std::min<int>(o_.threads, static_cast<int>(B)));
+    auto work = [&](int w) {
+        SegmentPass<float> pass(model_.config);
+        std::vector<float> y(len), gy(len);
+        for (std::size_t i = static_cast<std::size_t>(w); i < B; i += static_cast<std::size_t>(nThreads)) {
+            const auto& r = train_[picks[i].recording];
+            const auto cond = condRows(r, picks[i].offset, len, nCond);
+            pass.forward(pp, r.input.data() + picks[i].offset, nCond ? cond.data() : nullptr, len, y.data());
+            segNum[i] = lossNumeratorAndGrad(y.data(), r.target.data() + picks[i].offset, len, o_.warmup, den, o_.loss, gy.data());
+            segGrad[i].assign(layout_.total, 0.0f);
+            pass.backward(pp, gy.data(), segGrad[i].data());
+        }
+    };
+    if (nThreads == 1) {
+        work(0);
+    } else {
+        std::vector<std::thread> ts;
+        for (int w = 0; w < nThreads; ++w) ts.emplace_back(work, w);
+        for (auto& t : ts) t.join();
+    }
+    std::vector<double> grad(layout_.total, 0.0);
+    double num = 0;
+    for (std::size_t i = 0; i < B; ++i) {
+        num += segNum[i];
+        for (std::size_t k = 0; k < grad.size(); ++k) grad[k] += static_cast<double>(segGrad[i][k]);
+    }
+    StepResult res;
+    res.loss = num / den;
+    res.lr = scheduledLr(o_.adam, step_, o_.totalSteps);
+    res.gradNorm = adam_.update(params_, grad, res.lr);
+    ++step_;
+    syncModel();
+    return res;
+}
+
+std::vector<float> renderRecording(const Model& model, const Recording& r) {
+    const std::size_t chunk = 4096;
+    PreparedParams<float> pp(model.config);
+    pp.set(flatten(model));
+    SegmentPass<float> pass(model.config);
+    StateT<float> st(model.config), next(model.config);
+    const int nCond = model.config.nCond;
+    const auto cond = condRows(r, 0, std::min(chunk, r.input.size()), nCond);
+    std::vector<float> out(r.input.size());
+    for (std::size_t pos = 0; pos < r.input.size(); pos += chunk) {
+        const std::size_t n = std::min(chunk, r.input.size() - pos);
+        pass.forward(pp, r.input.data() + pos, nCond ? cond.data() : nullptr, n, out.data() + pos, &st, &next);
+        std::swap(st, next);
+    }
+    return out;
+}
+
+double validationEsr(const Model& model, const std::vector<Recording>& recs, int threads, std::vector<std::vector<float>>* outputs) {
+    if (recs.empty()) return -1.0;
+    std::vector<std::vector<float>> preds(recs.size());
+    const int nThreads = std::max(1, std::min<int>(threads, static_cast<int>(recs.size())));
+    auto work = [&](int w) {
+        for (std::size_t i = static_cast<std::size_t>(w); i < recs.size(); i += static_cast<std::size_t>(nThreads))
+            preds[i] = renderRecording(model, recs[i]);
+    };
+    if (nThreads == 1) {
+        work(0);
+    } else {
+        std::vector<std::thread> ts;
+        for (int w = 0; w < nThreads; ++w) ts.emplace_back(work, w);
+        for (auto& t : ts) t.join();
+    }
+    double num = 0, den = 0;
+    for (std::size_t i = 0; i < recs.size(); ++i) {
+        const auto& tg = recs[i].target;
+        for (std::size_t t = 0; t < tg.size(); ++t) {
+            const double e = static_cast<double>(tg[t]) - static_cast<double>(preds[i][t]);
+            num += e * e;
+            den += static_cast<double>(tg[t]) * static_cast<double>(tg[t]);
+        }
+    }
+    if (outputs) *outputs = std::move(preds);
+    return den > 0 ? num / den : 0.0;
+}
+
+double Trainer::validate(std::vector<std::vector<float>>* outputs) const { return validationEsr(model_, val_, o_.threads, outputs); }
+
+std::vector<std::uint8_t> Trainer::checkpoint() const {
+    std::vector<std::uint8_t> b(kMagic, kMagic + 8);
+    const std::string cfg = model_.config.toJson();
+    put(b, static_cast<std::uint64_t>(cfg.size()));
+    b.insert(b.end(), cfg.begin(), cfg.end());
+    put(b, static_cast<std::int64_t>(step_));
+    putVec(b, params_);
+    auto& a = const_cast<Adam&>(adam_);
+    putVec(b, a.m());
+    putVec(b, a.v());
+    put(b, static_cast<std::int64_t>(adam_.steps()));
+    return b;
+}
+
+void Trainer::restore(const std::vector<std::uint8_t>& bytes) {
+    Reader r{bytes};
+    char magic[8];
+    r.raw(magic, 8);
+    if (std::memcmp(magic, kMagic, 8) != 0) throw std::runtime_error("not a MambaFX training checkpoint (bad magic)");
+    const auto n = r.get<std::uint64_t>();
+    if (n > 4096) throw std::runtime_error("checkpoint header is corrupt");
+    std::string cfg(n, '\0');
+    r.raw(cfg.data(), n);
+    if (!(Config::fromJson(cfg) == model_.config))
+        throw std::runtime_error("checkpoint is for a different model size (" + Config::fromJson(cfg).summary() + ")");
+    const auto step = r.get<std::int64_t>();
+    auto params = r.vec(layout_.total);
+    auto m = r.vec(layout_.total);
+    auto v = r.vec(layout_.total);
+    const auto t = r.get<std::int64_t>();
+    step_ = step;
+    params_ = std::move(params);
+    adam_.m() = std::move(m);
+    adam_.v() = std::move(v);
+    adam_.setSteps(t);
+    syncModel();
+}
+
+} // namespace mfx::train

@@ -1,0 +1,82 @@
+#pragma once
+// The CPU trainer: random segments (warm-up prefix + counted part) from the training recordings,
+// exact gradients (Tape.h) computed in parallel over the segments of a batch with std::thread,
+// summed in segment order (so the result does not depend on the thread count), Adam, and
+// validation ESR on whole recordings with the state starting at zero. Deterministic for a seed.
+#include "Loss.h"
+#include "Optimizer.h"
+#include "Params.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mfx::train {
+
+// One aligned input/target pair at fixed knob settings.
+struct Recording {
+    std::vector<float> input;  // (n)
+    std::vector<float> target; // (n)
+    std::vector<float> cond;   // (nCond) constant over the recording
+    std::string label;
+};
+
+struct TrainOptions {
+    std::size_t segmentLength = 8192; // samples counted by the loss
+    std::size_t warmup = 2048;        // samples run first so the state settles (not counted)
+    int batchSize = 8;
+    int threads = 1;
+    long totalSteps = 1000;           // for the LR schedule
+    std::uint64_t seed = 1;
+    LossOptions loss;
+    AdamOptions adam;
+};
+
+struct StepResult {
+    double loss = 0;     // batch ESR (with pre-emphasis if enabled)
+    double gradNorm = 0; // before clipping
+    double lr = 0;
+};
+
+// Output of `model` for a whole recording from zero state (float32 tape, chunked, exact state carry).
+std::vector<float> renderRecording(const Model& model, const Recording& r);
+// Plain ESR over every recording (summed numerators / summed denominators), each run whole from zero
+// state, recordings spread over `threads`. If `outputs` is given it receives each prediction.
+double validationEsr(const Model& model, const std::vector<Recording>& recs, int threads,
+                     std::vector<std::vector<float>>* outputs = nullptr);
+
+class Trainer {
+public:
+    // Throws std::invalid_argument if a recording is shorter than one segment or conditioning sizes mismatch.
+    Trainer(const Model& init, std::vector<Recording> train, std::vector<Recording> val, const TrainOptions& o);
+
+    StepResult step();
+    // Plain ESR over every validation recording (summed numerators / summed denominators),
+    // each run whole from zero state. If `outputs` is given it receives each prediction.
+    double validate(std::vector<std::vector<float>>* outputs = nullptr) const;
+
+
+    long stepIndex() const { return step_; }
+    const Model& model() const { return model_; } // current parameters
+    const std::vector<Recording>& validationSet() const { return val_; }
+    const TrainOptions& options() const { return o_; }
+    double samplesPerStep() const { return static_cast<double>(o_.batchSize) * static_cast<double>(o_.segmentLength + o_.warmup); }
+    std::size_t trainSamples() const;
+
+    // Checkpoint: parameters + optimiser state + step (the segment sampler is a function of seed and step).
+    std::vector<std::uint8_t> checkpoint() const;
+    void restore(const std::vector<std::uint8_t>& bytes); // throws std::runtime_error naming the problem
+
+private:
+    void syncModel();
+
+    Model model_;
+    ParamLayout layout_;
+    std::vector<double> params_; // (layout.total)
+    std::vector<Recording> train_, val_;
+    TrainOptions o_;
+    Adam adam_;
+    long step_ = 0;
+};
+
+} // namespace mfx::train

@@ -1,0 +1,110 @@
+// Latency detection (blips and cross-correlation), the pair checks, and the capture signal's layout.
+#include "Train/Alignment.h"
+#include "Train/CaptureSignal.h"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <random>
+
+using namespace mfx::train;
+
+namespace {
+// tanh drive into a one-pole low-pass, delayed by `delay` samples, plus a little noise.
+std::vector<float> device(const std::vector<float>& x, std::size_t delay, double drive = 5.0) {
+    std::vector<float> y(x.size() + delay, 0.0f);
+    std::mt19937 rng(1);
+    std::normal_distribution<float> n(0.0f, 1e-4f);
+    double s = 0;
+    for (std::size_t t = 0; t < x.size(); ++t) {
+        s = 0.6 * s + 0.4 * 0.5 * std::tanh(drive * x[t]);
+        y[t + delay] = static_cast<float>(s);
+    }
+    for (auto& v : y) v += n(rng);
+    return y;
+}
+} // namespace
+
+TEST_CASE("Capture signal: deterministic, documented layout, no clipping", "[train]") {
+    const CaptureSignal a = makeCaptureSignal(), b = makeCaptureSignal();
+    REQUIRE(a.samples == b.samples);
+    CHECK(a.samples.size() > 48000u * 150u); // a few minutes
+    CHECK(a.samples.size() < 48000u * 240u);
+    std::size_t at = 0;
+    for (const auto& r : a.regions) {
+        CHECK(r.begin == at); // regions tile the signal in order
+        at = r.end;
+    }
+    CHECK(at == a.samples.size());
+    CHECK(a.blips.size() == 6);
+    CHECK(a.trainEnd <= a.valBegin);
+    CHECK(a.valEnd - a.valBegin > 48000u * 20u);
+    CHECK(peakDb(a.samples) <= -0.99);
+    CHECK(clippedSamples(a.samples) == 0);
+    CHECK(isCaptureSignal(a.samples, b));
+    auto c = a.samples;
+    c[1000] += 0.01f;
+    CHECK_FALSE(isCaptureSignal(c, a));
+}
+
+TEST_CASE("Latency: exact from the blips, with drift reported", "[train]") {
+    const CaptureSignal cs = makeCaptureSignal();
+    for (std::size_t delay : {0u, 3u, 128u, 1001u, 9000u}) {
+        const auto y = device(cs.samples, delay);
+        const auto r = latencyFromBlips(cs.samples, y, cs.blips, 24000);
+        INFO("delay " << delay);
+        REQUIRE(r.found);
+        CHECK(r.samples == static_cast<long>(delay));
+        CHECK(r.driftSamples == 0);
+        CHECK(r.confidence == 1.0);
+    }
+    // A recorder running slow: the end blips arrive 5 samples later than the start blips.
+    auto y = device(cs.samples, 100);
+    std::vector<float> drifted(y.size() + 5, 0.0f);
+    const std::size_t cut = cs.valEnd;
+    std::copy(y.begin(), y.begin() + static_cast<long>(cut), drifted.begin());
+    std::copy(y.begin() + static_cast<long>(cut), y.end(), drifted.begin() + static_cast<long>(cut) + 5);
+    const auto r = latencyFromBlips(cs.samples, drifted, cs.blips, 24000);
+    CHECK(r.driftSamples == 5);
+}
+
+TEST_CASE("Latency: exact by cross-correlation for material without blips", "[train]") {
+    std::mt19937 rng(4);
+    std::normal_distribution<float> g(0.0f, 0.2f);
+    std::vector<float> x(48000 * 4);
+    for (auto& v : x) v = g(rng);
+    for (std::size_t delay : {0u, 1u, 61u, 480u, 4000u}) {
+        const auto r = latencyByCrossCorrelation(x, device(x, delay), 24000);
+        INFO("delay " << delay);
+        REQUIRE(r.found);
+        CHECK(r.samples == static_cast<long>(delay));
+    }
+    // Unrelated noise: not found.
+    std::vector<float> other(x.size());
+    for (auto& v : other) v = g(rng);
+    CHECK_FALSE(latencyByCrossCorrelation(x, other, 24000).found);
+}
+
+TEST_CASE("Pair checks: silent, clipped, quiet, unrelated", "[train]") {
+    std::mt19937 rng(5);
+    std::normal_distribution<float> g(0.0f, 0.2f);
+    std::vector<float> x(48000 * 3);
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = g(rng) * static_cast<float>(0.5 + 0.5 * std::sin(i * 1e-4));
+    const auto y = device(x, 0);
+    CHECK(checkPair(x, y, "ok").errors.empty());
+    CHECK(checkPair(x, std::vector<float>(x.size(), 0.0f), "s").errors.at(0).find("target is silent") != std::string::npos);
+    auto clipped = y;
+    for (auto& v : clipped) v = std::clamp(v * 8.0f, -1.0f, 1.0f);
+    CHECK(checkPair(x, clipped, "c").errors.at(0).find("target is clipped") != std::string::npos);
+    auto quiet = y;
+    for (auto& v : quiet) v *= 0.01f;
+    const auto q = checkPair(x, quiet, "q");
+    CHECK(q.errors.empty());
+    CHECK(q.warnings.at(0).find("quiet") != std::string::npos);
+    std::vector<float> unrelated(x.size());
+    for (std::size_t i = 0; i < x.size(); ++i) unrelated[i] = 0.3f * g(rng) * static_cast<float>(0.5 + 0.5 * std::cos(i * 3.1e-4));
+    const auto u = checkPair(x, unrelated, "u");
+    bool warned = false;
+    for (const auto& w : u.warnings) warned = warned || w.find("does not follow") != std::string::npos;
+    CHECK(warned);
+}
