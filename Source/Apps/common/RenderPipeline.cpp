@@ -24,9 +24,9 @@ namespace {
 // One file's stream state and buffers. Frames are interleaved unless named planar.
 class StreamRenderer {
 public:
-    StreamRenderer(const RenderJob& job, const Model& model, RenderBackend& backend, const RenderSettings& settings,
+    StreamRenderer(const RenderJob& job, const Model& model, PreparedBackend& backend, const RenderSettings& settings,
                    AudioWriter& writer)
-        : settings_(settings), backend_(backend), writer_(writer),
+        : settings_(settings), backend_(backend.begin(model, job.info.channels)), writer_(writer),
           ch_(static_cast<std::size_t>(job.info.channels)), window_(std::max<std::size_t>(settings.windowFrames, 64)),
           mixing_(settings.mix < 1.0f), clips_(formatClips(job.outputFormat)) {
         const double fileRate = job.info.sampleRate;
@@ -52,7 +52,6 @@ public:
             inPtr_[c] = planarIn_.data() + c * modelWindow_;
             outPtr_[c] = planarOut_.data() + c * modelWindow_;
         }
-        backend_.prepare(model, channels);
         if (model.config.nCond > 0 && !settings.conditioning.empty()) backend_.setConditioning(settings.conditioning.data());
     }
 
@@ -221,7 +220,25 @@ private:
 
 } // namespace
 
+RenderBackend& PreparedBackend::begin(const Model& model, int channels) {
+    if (model_ == &model && channels_ == channels) {
+        backend_.reset();
+        return backend_;
+    }
+    model_ = nullptr; // a failing prepare() leaves nothing reusable
+    backend_.prepare(model, channels);
+    model_ = &model;
+    channels_ = channels;
+    return backend_;
+}
+
 RenderStats renderFile(const RenderJob& job, const Model& model, RenderBackend& backend, const RenderSettings& settings,
+                       const ProgressCallback& progress) {
+    PreparedBackend fresh(backend);
+    return renderFile(job, model, fresh, settings, progress);
+}
+
+RenderStats renderFile(const RenderJob& job, const Model& model, PreparedBackend& backend, const RenderSettings& settings,
                        const ProgressCallback& progress) {
     const auto start = std::chrono::steady_clock::now();
     AudioReader reader(job.input);

@@ -45,8 +45,27 @@ struct RenderStats {
 
 using ProgressCallback = std::function<void(std::int64_t inputFramesDone)>;
 
+// A backend and what it was last prepared for. Files with the same model and channel count reuse the
+// preparation: reset() (all state zero) instead of prepare(), which on a GPU uploads the weights and
+// allocates. Drive it from one thread at a time.
+class PreparedBackend {
+public:
+    explicit PreparedBackend(RenderBackend& backend) : backend_(backend) {}
+    // The backend with `channels` streams of `model`, all state zero.
+    RenderBackend& begin(const Model& model, int channels);
+    RenderBackend& backend() { return backend_; }
+
+private:
+    RenderBackend& backend_;
+    const Model* model_ = nullptr; // what the backend holds now (nullptr: nothing prepared yet)
+    int channels_ = 0;
+};
+
 // Renders job.input to job.output (via a temporary file). Throws Failure on file or processing
 // errors and Interrupted on Ctrl-C; in both cases no output and no temporary file remain.
+RenderStats renderFile(const RenderJob& job, const Model& model, PreparedBackend& backend,
+                       const RenderSettings& settings, const ProgressCallback& progress = {});
+// The same, preparing `backend` afresh.
 RenderStats renderFile(const RenderJob& job, const Model& model, RenderBackend& backend,
                        const RenderSettings& settings, const ProgressCallback& progress = {});
 

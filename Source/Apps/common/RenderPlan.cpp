@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
 namespace mfx::apps {
@@ -73,6 +74,17 @@ const FormatInfo* requestedFormat(const PlanRequest& request, const fs::path& in
                      "; give --format (" + knownFormatNames() + ")");
 }
 
+// The output name planRender would give `source` without opening it (its container guessed from
+// the extension): used for the other shards' files, which this run does not open.
+std::optional<fs::path> predictedOutput(const PlanRequest& request, const Source& source) {
+    if (request.output) return *request.output;
+    const FormatInfo* inFmt = findFormatByExtension(source.file);
+    if (!inFmt) return std::nullopt; // not recognisably audio: it would be skipped or be an error
+    fs::path output = *request.outDir / source.relative;
+    if (request.format && request.format != inFmt) output.replace_extension(request.format->extensions.front());
+    return output;
+}
+
 } // namespace
 
 Plan planRender(const PlanRequest& request) {
@@ -81,13 +93,17 @@ Plan planRender(const PlanRequest& request) {
         throw UsageError("give either -o OUTPUT (for one input file) or --out-dir DIR, not both");
     if (!request.output && !request.outDir)
         throw UsageError("say where to write: -o OUTPUT for one input file, or --out-dir DIR");
+    if (request.overwrite && request.skipExisting)
+        throw UsageError("--overwrite and --skip-existing contradict each other; keep one");
+    if (request.shard.count == 0 || request.shard.index >= request.shard.count)
+        throw UsageError("--shard: K must be from 0 to N-1");
 
     Plan plan;
     std::error_code ec;
     if (request.outDir && fs::exists(*request.outDir, ec) && !fs::is_directory(*request.outDir, ec))
         throw UsageError("--out-dir " + quoted(*request.outDir) + " is a file, not a folder");
 
-    // 1. Inputs -> sources.
+    // 1. Inputs -> sources, in one list sorted by path (the order shards are counted in).
     std::vector<Source> sources;
     bool anyFolder = false;
     for (const auto& text : request.inputs) {
@@ -107,14 +123,27 @@ Plan planRender(const PlanRequest& request) {
     }
     if (request.output && (request.inputs.size() > 1 || anyFolder))
         throw UsageError("-o OUTPUT takes exactly one input file; for several inputs or a folder use --out-dir DIR");
+    std::stable_sort(sources.begin(), sources.end(), [](const Source& a, const Source& b) { return a.file < b.file; });
+    plan.filesFound = sources.size();
 
-    // 2. Open each source, choose its output format and name.
-    std::set<fs::path> inputIdentities; // canonical paths of all inputs
+    // 2. This shard's files; the others' outputs are only predicted (for the collision check).
+    std::set<fs::path> inputIdentities; // canonical paths of all inputs (every shard)
     for (const auto& s : sources) inputIdentities.insert(fs::weakly_canonical(s.file, ec));
     std::map<fs::path, fs::path> claimed; // canonical output -> input that claimed it
+    std::map<fs::path, fs::path> otherShards; // predicted canonical output -> input in another shard
+    std::vector<Source> mine;
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+        if (request.shard.contains(i)) {
+            mine.push_back(sources[i]);
+        } else if (const auto predicted = predictedOutput(request, sources[i])) {
+            otherShards.emplace(fs::weakly_canonical(*predicted, ec), sources[i].file);
+        }
+    }
+    plan.filesInShard = mine.size();
 
+    // 3. Open each source, choose its output format and name.
     std::size_t audioInFolders = 0;
-    for (const auto& source : sources) {
+    for (const auto& source : mine) {
         AudioInfo info;
         try {
             AudioReader reader(source.file);
@@ -155,13 +184,23 @@ Plan planRender(const PlanRequest& request) {
             plan.errors.push_back("output " + quoted(output) + " is a folder; give a file name with -o, or use --out-dir");
             continue;
         }
-        if (fs::exists(output, ec) && !request.overwrite) {
-            plan.errors.push_back("output " + quoted(output) + " exists; pass --overwrite to replace it");
-            continue;
-        }
         if (auto [it, inserted] = claimed.emplace(identity, source.file); !inserted) {
             plan.errors.push_back(quoted(it->second) + " and " + quoted(source.file) + " would both be written to " +
                                   quoted(output) + "; render them into different folders");
+            continue;
+        }
+        if (auto it = otherShards.find(identity); it != otherShards.end()) {
+            plan.errors.push_back(quoted(it->second) + " (another shard's file) and " + quoted(source.file) +
+                                  " would both be written to " + quoted(output) + "; render them into different folders");
+            continue;
+        }
+        if (!request.overwrite && fs::exists(output, ec)) {
+            if (request.skipExisting) {
+                plan.skipped.push_back(output);
+            } else {
+                plan.errors.push_back("output " + quoted(output) +
+                                      " exists; pass --overwrite to replace it (or --skip-existing to keep it)");
+            }
             continue;
         }
         if (request.output) {
@@ -173,7 +212,7 @@ Plan planRender(const PlanRequest& request) {
         }
         plan.jobs.push_back({source.file, output, info, format});
     }
-    if (anyFolder && audioInFolders == 0 && plan.errors.empty() && plan.jobs.empty())
+    if (anyFolder && request.shard.count == 1 && audioInFolders == 0 && plan.errors.empty() && plan.jobs.empty())
         plan.errors.push_back("no audio files found in the given folder(s)");
     return plan;
 }
