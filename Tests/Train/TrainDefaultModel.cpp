@@ -160,8 +160,11 @@ int main(int argc, char** argv) {
             m.metadata["sample_rate"] = std::to_string(rate);
             m.metadata[meta::validationEsr] = std::to_string(e);
             m.metadata[meta::trainEsr] = std::to_string(pendingTrainLoss);
-            m.metadata["train_loss"] = "ESR with pre-emphasis 1 - 0.95 z^-1, " + std::to_string(o.segmentLength) + "-sample segments after " +
-                                       std::to_string(o.warmup) + " samples of warm-up";
+            char lossNote[160];
+            std::snprintf(lossNote, sizeof lossNote, "%s, %zu-sample segments after %zu samples of warm-up, batch %d",
+                          o.loss.preEmphasis > 0 ? ("ESR with pre-emphasis 1 - " + std::to_string(o.loss.preEmphasis) + " z^-1").c_str() : "plain ESR",
+                          o.segmentLength, o.warmup, o.batchSize);
+            m.metadata["train_loss"] = lossNote;
             m.metadata["validation_note"] = "ESR over the whole val_input/val_target pair (32 s), state from zero at the file's start";
             m.metadata["train_steps"] = std::to_string(pendingStep);
             m.metadata["train_time_s"] = std::to_string(static_cast<long>(secs));
