@@ -14,6 +14,34 @@ std::string fmt(double v, int prec = 1) {
     s << v;
     return s.str();
 }
+
+// Levinson recursion: solves T x = b for the symmetric Toeplitz matrix T with first row `t`.
+// Returns false if it breaks down (singular leading minor).
+bool solveToeplitz(const std::vector<double>& t, const std::vector<double>& b, std::vector<double>& x) {
+    const std::size_t n = t.size();
+    std::vector<double> f(n, 0.0), fNew(n, 0.0); // forward vector (the backward one is its reverse)
+    x.assign(n, 0.0);
+    f[0] = 1.0 / t[0];
+    x[0] = b[0] / t[0];
+    for (std::size_t k = 1; k < n; ++k) {
+        double ef = 0; // error of extending f
+        for (std::size_t i = 0; i < k; ++i) ef += t[k - i] * f[i];
+        const double denom = 1.0 - ef * ef;
+        if (std::fabs(denom) < 1e-12) return false;
+        for (std::size_t i = 0; i <= k; ++i) {
+            const double fi = i < k ? f[i] : 0.0;
+            const double bi = i > 0 ? f[k - i] : 0.0; // backward vector = reversed forward (symmetric T)
+            fNew[i] = (fi - ef * bi) / denom;
+        }
+        std::copy(fNew.begin(), fNew.begin() + static_cast<long>(k + 1), f.begin());
+        double ex = 0; // error of extending x
+        for (std::size_t i = 0; i < k; ++i) ex += t[k - i] * x[i];
+        const double g = b[k] - ex;
+        for (std::size_t i = 0; i <= k; ++i) x[i] += g * f[k - i]; // add g * backward vector
+    }
+    return true;
+}
+
 } // namespace
 
 double peakDb(const std::vector<float>& x) {
@@ -119,9 +147,36 @@ LatencyResult latencyByCrossCorrelation(const std::vector<float>& input, const s
             const double v = target[static_cast<std::size_t>(static_cast<long>(s + t) + lag)];
             ey += v * v;
         }
-    r.samples = lag;
     r.confidence = ex > 0 && ey > 0 ? std::fabs(c[best]) / std::sqrt(ex * ey) : 0.0;
     r.found = r.confidence > 0.05;
+    // The peak is where the device's response is largest, not where it starts (a filter or a cabinet
+    // peaks later). Refine to the onset of the best linear impulse response over the lags
+    // [peak - 2048, peak + 64): solve the Toeplitz normal equations a * h = c (Levinson), then take
+    // the first tap above 10 % of the largest.
+    const long lo = std::max(0L, lag - 2048);
+    const long hi = std::min(maxLatency, lag + 64);
+    if (lag < 0 || hi < lo) { r.samples = lag; return r; }
+    const std::size_t K = static_cast<std::size_t>(hi - lo + 1);
+    std::vector<double> a(K, 0.0); // autocorrelation of the input over the same windows
+    for (const auto& [e, s] : energy)
+        for (std::size_t m = 0; m < K; ++m) {
+            double acc = 0;
+            for (std::size_t t = 0; t < win; ++t) acc += static_cast<double>(input[s + t]) * input[s + t + m];
+            a[m] += acc;
+        }
+    a[0] *= 1.01; // light diagonal loading: band-limited inputs make the system ill-conditioned
+    std::vector<double> rhs(K), h;
+    for (std::size_t k = 0; k < K; ++k) rhs[k] = c[static_cast<std::size_t>(lo - minLag) + k];
+    if (a[0] > 0 && solveToeplitz(a, rhs, h)) {
+        double mx = 0;
+        for (double v : h) mx = std::max(mx, std::fabs(v));
+        for (std::size_t k = 0; k < K; ++k)
+            if (std::fabs(h[k]) > 0.1 * mx) {
+                r.samples = lo + static_cast<long>(k);
+                return r;
+            }
+    }
+    r.samples = lag;
     return r;
 }
 
