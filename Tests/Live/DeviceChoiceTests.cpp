@@ -115,8 +115,9 @@ TEST_CASE("sample rate: nearest supported rate in the error", "[live][devices]")
     CHECK_THAT(errorOf([&] { checkSampleRate(apis[2], apis[2].devices[0], 88200, true); }),
                Catch::Contains("sample rate 88200 Hz is not supported by device 'hw:HDA Intel PCH,0'") &&
                    Catch::Contains("nearest supported: 96000 Hz") && Catch::Contains("--rate 96000"));
-    CHECK_THAT(errorOf([&] { checkSampleRate(apis[0], apis[0].devices[0], 44100, false); }),
-               Catch::Contains("44100 Hz (the model's rate)") && Catch::Contains("nearest supported: 48000 Hz") &&
+    CHECK_THAT(errorOf([&] { checkSampleRate(apis[0], apis[0].devices[0], 44100, true); }),
+               Catch::Contains("sample rate 44100 Hz is not supported by device 'system' on jack") &&
+                   Catch::Contains("nearest supported: 48000 Hz") && Catch::Contains("leave out --rate to run at 48000 Hz") &&
                    Catch::Contains("restart jackd with -r 44100"));
     DeviceDescription unknown = device(5, "odd", 1, 1, {});
     CHECK_NOTHROW(checkSampleRate(apis[2], unknown, 12345, true)); // no list: the open decides
@@ -134,15 +135,37 @@ TEST_CASE("buffer size given explicitly must be honoured and the error names the
     CHECK_THAT(errorOf([] { checkBufferSize("alsa", 64, false, 16); }), Catch::Contains("below the minimum of 32"));
 }
 
-TEST_CASE("model at another sample rate is refused with how to run at the model rate", "[live][devices]") {
-    CHECK_NOTHROW(checkModelRate("jack", "amp", 48000, 48000, false));
-    CHECK_THAT(errorOf([] { checkModelRate("jack", "amp", 44100, 48000, false); }),
-               Catch::Contains("model 'amp' was made for 44100 Hz but the stream runs at 48000 Hz") &&
-                   Catch::Contains("jackd ... -r 44100"));
-    CHECK_THAT(errorOf([] { checkModelRate("alsa", "amp", 44100, 48000, true); }),
-               Catch::Contains("Leave out --rate"));
-    CHECK_THAT(errorOf([] { checkModelRate("alsa", "amp", 44100, 48000, false); }),
-               Catch::Contains("supports 44100 Hz"));
+TEST_CASE("stream rate without --rate is the model rate when supported else a common rate", "[live][devices]") {
+    const auto apis = machine();
+    std::string note;
+    // ALSA device that supports the model's rate: no resampling.
+    CHECK(chooseStreamRate(apis[2], apis[2].devices[0], apis[2].devices[0], 96000, note) == 96000);
+    CHECK(note.empty());
+    // JACK at 48 kHz with a 44.1 kHz model: the server's rate, and the model resampled.
+    CHECK(chooseStreamRate(apis[0], apis[0].devices[0], apis[0].devices[0], 44100, note) == 48000);
+    CHECK_THAT(note, Catch::Contains("made for 44100 Hz") && Catch::Contains("JACK server does not run at") &&
+                         Catch::Contains("stream runs at 48000 Hz") && Catch::Contains("resampled"));
+    // Devices without the model's rate: the preferred rate when both have it, else the nearest common one.
+    DeviceDescription a = device(0, "a", 2, 2, {44100, 48000, 96000}), b = device(1, "b", 2, 2, {48000, 88200, 96000});
+    b.preferredRate = 96000;
+    note.clear();
+    CHECK(chooseStreamRate(apis[2], a, b, 22050, note) == 96000);
+    CHECK_THAT(note, Catch::Contains("device does not support"));
+    b.preferredRate = 0;
+    CHECK(chooseStreamRate(apis[2], a, b, 22050, note) == 48000);
+    CHECK(chooseStreamRate(apis[2], a, b, 192000, note) == 96000);
+    // Unknown rate lists are taken to support the model's rate.
+    CHECK(chooseStreamRate(apis[2], device(0, "x", 1, 1, {}), device(0, "x", 1, 1, {}), 44100, note) == 44100);
+    // Nothing in common: a clear error.
+    CHECK_THAT(errorOf([&] { chooseStreamRate(apis[2], device(0, "in", 1, 0, {44100}), device(1, "out", 0, 2, {48000}), 96000, note); }),
+               Catch::Contains("'in'") && Catch::Contains("'out'") && Catch::Contains("no sample rate in common"));
+}
+
+TEST_CASE("switching to a model at another rate than the session runs models at is refused", "[live][devices]") {
+    CHECK_NOTHROW(checkModelRate("amp", 48000, 48000));
+    CHECK_THAT(errorOf([] { checkModelRate("amp", 44100, 48000); }),
+               Catch::Contains("model 'amp' is made for 44100 Hz") && Catch::Contains("runs its models at 48000 Hz") &&
+                   Catch::Contains("--model"));
 }
 
 TEST_CASE("list text shows APIs and devices with channels and rates and defaults", "[live][devices]") {

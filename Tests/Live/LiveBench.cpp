@@ -1,14 +1,16 @@
 // mfx_live_bench: the live callback's time as a fraction of the buffer period, at 32/64/128 frames.
 //
-//   mfx_live_bench [--model FILE] [--seconds S] [--unpaced] [--buffers 32,64,128]
+//   mfx_live_bench [--model FILE] [--seconds S] [--unpaced] [--buffers 32,64,128] [--stream-rate HZ]
 //
 // Runs LiveProcessor (the exact body of the RtAudio callback: input gain, EngineSlot + real-time
 // engine, mix, output gain, bypass ramp, meters; mono in -> stereo out) on a guitar-like signal for S
 // seconds of audio (default 60) per buffer size. Paced by default: like a driver, it waits for the
 // next period's deadline between callbacks (SCHED_FIFO where allowed), so caches and clocks behave as
 // in a real stream. Model: --model, else the bundled default model, else a random model of the
-// reference size (dModel 16, nLayers 2, dState 16, expand 2, dConv 4).
+// reference size (dModel 16, nLayers 2, dState 16, expand 2, dConv 4). --stream-rate other than the
+// model's runs the model through the RateAdapter (fast sinc converters), as the app does then.
 #include <live/LiveProcessor.h>
+#include <live/RateAdapter.h>
 
 #include <Model/ModelFile.h>
 #include <Model/RandomModel.h>
@@ -33,16 +35,18 @@ int main(int argc, char** argv) {
     double seconds = 60.0;
     bool paced = true;
     std::vector<int> buffers{32, 64, 128};
+    double streamRate = 0.0;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--model" && i + 1 < argc) modelPath = argv[++i];
         else if (a == "--seconds" && i + 1 < argc) seconds = std::stod(argv[++i]);
         else if (a == "--unpaced") paced = false;
+        else if (a == "--stream-rate" && i + 1 < argc) streamRate = std::stod(argv[++i]);
         else if (a == "--buffers" && i + 1 < argc) {
             buffers.clear();
             for (char* t = std::strtok(argv[++i], ","); t; t = std::strtok(nullptr, ",")) buffers.push_back(std::atoi(t));
         } else {
-            std::fprintf(stderr, "usage: mfx_live_bench [--model FILE] [--seconds S] [--unpaced] [--buffers 32,64,128]\n");
+            std::fprintf(stderr, "usage: mfx_live_bench [--model FILE] [--seconds S] [--unpaced] [--buffers 32,64,128] [--stream-rate HZ]\n");
             return 2;
         }
     }
@@ -64,12 +68,14 @@ int main(int argc, char** argv) {
         model = randomModel(c, 1);
         what = "random model (no default model found)";
     }
-    const double rate = model.config.sampleRate;
+    const double modelRate = model.config.sampleRate;
+    const double rate = streamRate > 0.0 ? streamRate : modelRate;
 
     sched_param sp{};
     sp.sched_priority = 70;
     const bool fifo = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp) == 0;
     std::printf("model: %s\n  %s\n", what.c_str(), model.config.summary().c_str());
+    if (rate != modelRate) std::printf("model at %.0f Hz inside the stream through RateAdapter (fast sinc)\n", modelRate);
     std::printf("%.0f s of audio per buffer size at %.0f Hz, %s, %s\n", seconds, rate,
                 paced ? "paced at real time" : "back to back", fifo ? "SCHED_FIFO" : "SCHED_OTHER (no real-time priority)");
     std::printf("| buffer | period | median | 99.9th pct | max | callbacks |\n|---:|---:|---:|---:|---:|---:|\n");
@@ -90,7 +96,9 @@ int main(int argc, char** argv) {
         s.sampleRate = rate;
         EngineSlot slot(1, block);
         StatusBoard status;
-        LiveProcessor proc(s, slot, status, nullptr);
+        std::unique_ptr<RateAdapter> adapter;
+        if (rate != modelRate) adapter = std::make_unique<RateAdapter>(rate, modelRate, 1, block, ResamplerQuality::Fast);
+        LiveProcessor proc(s, slot, status, nullptr, nullptr, adapter.get());
         auto engine = std::make_unique<RealtimeEngine>(model, 1);
         engine->warmUp();
         slot.publish(engine);

@@ -48,6 +48,7 @@ TEST_CASE("defaults are mono in and stereo out at 64 frames and the model rate f
     CHECK(o.recordPath.empty());
     CHECK(o.modelPath.empty());
     CHECK(o.clientName == "mambafx");
+    CHECK(o.resampleQuality == "fast");
     CHECK_NOTHROW(validateLiveOptions(o));
 }
 
@@ -131,6 +132,9 @@ TEST_CASE("gains and mix and duration and record file types and client name", "[
     CHECK_THAT(errorOf({"--client-name", ""}), Catch::Contains("--client-name"));
     CHECK_THAT(errorOf({"--record-input", "dry.mp3"}), Catch::Contains("unknown file type '.mp3'"));
     CHECK_THAT(errorOf({"--record", "a.wav", "--record-input", "a.wav"}), Catch::Contains("name the same file"));
+    CHECK(errorOf({"--resample-quality", "best"}).empty());
+    CHECK_THAT(errorOf({"--resample-quality", "ultra"}), Catch::Contains("--resample-quality 'ultra' is unknown") &&
+                                                          Catch::Contains("fast, medium or best"));
 }
 
 TEST_CASE("dB to gain and channel routing", "[live][options]") {

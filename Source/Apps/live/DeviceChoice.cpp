@@ -147,10 +147,10 @@ void checkSampleRate(const ApiDescription& api, const DeviceDescription& device,
       << device.name << "' on " << api.name << "; nearest supported: " << nearest << " Hz (supported: "
       << ratesText(device.sampleRates) << ")";
     if (isJack(api.name))
-        s << ". JACK runs at the server's rate: restart jackd with -r " << rate << ", or use a model made for "
-          << nearest << " Hz";
+        s << ". JACK runs at the server's rate: leave out --rate to run at " << nearest
+          << " Hz (the model is resampled if it is made for another rate), or restart jackd with -r " << rate;
     else
-        s << ". Use --rate " << nearest << " with a model made for that rate";
+        s << ". Use --rate " << nearest << ", or leave --rate out (the model is resampled if it is made for another rate)";
     throw LiveError(s.str());
 }
 
@@ -176,19 +176,38 @@ std::string checkBufferSize(const std::string& apiName, int requested, bool requ
     return s.str();
 }
 
-void checkModelRate(const std::string& apiName, const std::string& modelName, double modelRate, double streamRate,
-                    bool rateGiven) {
-    if (modelRate == streamRate) return;
-    std::ostringstream s;
-    s << "model '" << modelName << "' was made for " << modelRate << " Hz but the stream runs at " << streamRate
-      << " Hz, and a model only sounds right at its own rate (live resampling is not offered: it would add latency). ";
-    if (isJack(apiName))
-        s << "Run the JACK server at the model's rate (jackd ... -r " << modelRate << ") or use a model made for "
-          << streamRate << " Hz";
-    else if (rateGiven)
-        s << "Leave out --rate (the model's rate is the default) or use a model made for " << streamRate << " Hz";
+double chooseStreamRate(const ApiDescription& api, const DeviceDescription& input, const DeviceDescription& output,
+                        double modelRate, std::string& note) {
+    auto supports = [](const DeviceDescription& d, double r) {
+        return d.sampleRates.empty() ||
+               std::find(d.sampleRates.begin(), d.sampleRates.end(), static_cast<unsigned>(r)) != d.sampleRates.end();
+    };
+    if (modelRate == std::floor(modelRate) && supports(input, modelRate) && supports(output, modelRate)) return modelRate;
+    std::vector<unsigned> common;
+    const DeviceDescription& ref = output.sampleRates.empty() ? input : output;
+    for (unsigned r : ref.sampleRates)
+        if (supports(input, r) && supports(output, r)) common.push_back(r);
+    if (common.empty())
+        throw LiveError("input device '" + input.name + "' and output device '" + output.name + "' on " + api.name +
+                        " have no sample rate in common; pick other devices (see `mambafx live --list`)");
+    unsigned chosen = 0;
+    if (ref.preferredRate && std::find(common.begin(), common.end(), ref.preferredRate) != common.end())
+        chosen = ref.preferredRate;
     else
-        s << "Use a device that supports " << modelRate << " Hz or a model made for " << streamRate << " Hz";
+        chosen = nearestRate(common, modelRate);
+    std::ostringstream s;
+    s << "the model is made for " << modelRate << " Hz, which " << (isJack(api.name) ? "the JACK server does not run at"
+                                                                                   : "the device does not support")
+      << "; the stream runs at " << chosen << " Hz and the model at its own rate in between (resampled)";
+    note = s.str();
+    return chosen;
+}
+
+void checkModelRate(const std::string& modelName, double modelRate, double sessionModelRate) {
+    if (modelRate == sessionModelRate) return;
+    std::ostringstream s;
+    s << "model '" << modelName << "' is made for " << modelRate << " Hz, but this session runs its models at "
+      << sessionModelRate << " Hz and cannot change that while playing; start a new session with that model (--model)";
     throw LiveError(s.str());
 }
 

@@ -50,10 +50,16 @@ void checkSampleRate(const ApiDescription& api, const DeviceDescription& device,
 // ("" when actual == requested).
 std::string checkBufferSize(const std::string& apiName, int requested, bool requestedGiven, unsigned actual);
 
-// The model must run at the stream's rate (it is a sampled-time system trained at one rate).
-// Throws LiveError saying how to run at the model's rate.
-void checkModelRate(const std::string& apiName, const std::string& modelName, double modelRate, double streamRate,
-                    bool rateGiven);
+// The stream rate when --rate is not given: the model's rate when both devices support it (or do not
+// list rates); otherwise a rate both support, the output device's preferred one first, else the one
+// nearest the model's (the model then runs through a RateAdapter). `note` says why, when it is not the
+// model's rate. Throws LiveError when the devices have no rate in common.
+double chooseStreamRate(const ApiDescription& api, const DeviceDescription& input, const DeviceDescription& output,
+                        double modelRate, std::string& note);
+
+// Switching models while playing: the new model must be made for the rate the session runs its models
+// at (the resamplers, if any, are fixed for the session). Throws LiveError saying how to use it.
+void checkModelRate(const std::string& modelName, double modelRate, double sessionModelRate);
 
 // The text of `mambafx live --list`.
 std::string formatDeviceList(const std::vector<ApiDescription>& apis);

@@ -31,7 +31,7 @@ struct LiveOptions {
     std::string outputDevice;         //   (exact, or a unique case-insensitive part of one)
     int inputChannels = 1;            // 1 (mono, e.g. a guitar) or equal to outputChannels
     int outputChannels = 2;
-    double sampleRate = 0.0;          // 0 = the model's rate
+    double sampleRate = 0.0;          // not given: the model's rate if the devices run at it (chooseStreamRate)
     int bufferFrames = kDefaultBufferFrames;
     bool bufferFramesGiven = false;   // given explicitly: the device must honour it exactly
     double inputGainDb = 0.0;
@@ -42,6 +42,7 @@ struct LiveOptions {
     std::string recordInputPath;      // "" = none; else the raw input (e.g. to re-amp later with `mambafx render`)
     std::string modelPath;            // "" = the bundled default model
     std::string clientName = "mambafx"; // JACK client name
+    std::string resampleQuality = "fast"; // when the model's rate differs from the stream's: fast|medium|best
     bool sampleRateGiven = false;
     bool durationGiven = false;
 

@@ -1,6 +1,7 @@
 #include "LiveProcessor.h"
 
 #include "LiveOptions.h"
+#include "RateAdapter.h"
 #include "Recorder.h"
 
 #include <Engine/Denormals.h>
@@ -13,8 +14,8 @@
 namespace mfx::live {
 
 LiveProcessor::LiveProcessor(const ProcessorSettings& settings, EngineSlot& slot, StatusBoard& status, Recorder* recorder,
-                             Recorder* inputRecorder)
-    : s_(settings), slot_(slot), status_(status), recorder_(recorder), inputRecorder_(inputRecorder) {
+                             Recorder* inputRecorder, RateAdapter* adapter)
+    : s_(settings), slot_(slot), status_(status), recorder_(recorder), inputRecorder_(inputRecorder), adapter_(adapter) {
     if (s_.inputChannels < 1 || s_.inputChannels > kMaxChannels || s_.outputChannels < 1 ||
         s_.outputChannels > kMaxChannels || (s_.inputChannels != 1 && s_.inputChannels != s_.outputChannels) ||
         s_.maxBlock < 1 || !(s_.sampleRate > 0.0))
@@ -22,6 +23,11 @@ LiveProcessor::LiveProcessor(const ProcessorSettings& settings, EngineSlot& slot
     const auto size = static_cast<std::size_t>(s_.inputChannels) * static_cast<std::size_t>(s_.maxBlock);
     gained_.assign(size, 0.0f);
     wet_.assign(size, 0.0f);
+    dry_.assign(size, 0.0f);
+    if (adapter_) {
+        dryDelay_ = adapter_->latencyFrames();
+        dryLine_.assign(static_cast<std::size_t>(s_.inputChannels) * static_cast<std::size_t>(dryDelay_ + s_.maxBlock), 0.0f);
+    }
 }
 
 void LiveProcessor::process(const float* const* in, float* const* out, int n, bool xrun) noexcept {
@@ -63,7 +69,29 @@ void LiveProcessor::processPiece(const float* const* in, float* const* out, int 
     }
 
     // The model. Picks up a newly published engine at the start of the block (with a crossfade).
-    slot_.process(gainedPtr, wetPtr, inCh, n);
+    if (adapter_) adapter_->process(slot_, gainedPtr, wetPtr, n);
+    else slot_.process(gainedPtr, wetPtr, inCh, n);
+
+    // The dry input, delayed like the wet signal when the model runs at another rate.
+    const float* dryPtr[kMaxChannels];
+    for (int c = 0; c < inCh; ++c) {
+        if (dryDelay_ == 0) {
+            dryPtr[c] = in[c];
+            continue;
+        }
+        const std::size_t len = static_cast<std::size_t>(dryDelay_) + stride;
+        float* line = dryLine_.data() + static_cast<std::size_t>(c) * len;
+        float* d = dry_.data() + static_cast<std::size_t>(c) * stride;
+        std::size_t w = dryPos_;
+        for (int i = 0; i < n; ++i) {
+            line[w] = in[c][i];
+            std::size_t r = w + len - static_cast<std::size_t>(dryDelay_);
+            d[i] = line[r >= len ? r - len : r];
+            w = w + 1 == len ? 0 : w + 1;
+        }
+        dryPtr[c] = d;
+    }
+    if (dryDelay_ > 0) dryPos_ = (dryPos_ + static_cast<std::size_t>(n)) % (static_cast<std::size_t>(dryDelay_) + stride);
 
     // Mix, output gain, bypass, as `mambafx render` mixes: out = outGain * (mix * wet + (1 - mix) * x)
     // with x the untouched input; with mix 1 and 0 dB the model's output passes bit for bit.
@@ -75,7 +103,7 @@ void LiveProcessor::processPiece(const float* const* in, float* const* out, int 
     for (int o = 0; o < s_.outputChannels; ++o) {
         const int e = inCh == 1 ? 0 : o;
         const float* wet = wetPtr[e];
-        const float* raw = in[e];
+        const float* raw = dryPtr[e];
         float* y = out[o];
         bypass = startBypass;
         for (int i = 0; i < n; ++i) {

@@ -1,6 +1,7 @@
 #pragma once
 // The body of the live audio callback, independent of RtAudio so tests and the benchmark drive it:
-//   input gain -> EngineSlot (the real-time engine, lock-free model hand-over) -> mix with the dry input ->
+//   input gain -> EngineSlot (the real-time engine, lock-free model hand-over; through a RateAdapter when
+//   the model runs at another rate) -> mix with the dry input ->
 //   output gain -> bypass crossfade -> device; then recorders, status board and load histogram.
 // Real-time safe: process() never allocates, locks, throws, logs or does I/O; denormals are flushed
 // for its duration. All buffers are sized in the constructor for blocks up to maxBlock frames;
@@ -16,6 +17,7 @@
 namespace mfx::live {
 
 class Recorder;
+class RateAdapter;
 
 struct ProcessorSettings {
     int inputChannels = 1;  // engine channels; 1 = mono input copied to every output
@@ -32,8 +34,10 @@ public:
     static constexpr int kBypassRampSamples = 256;
 
     // `recorder` (optional) gets the output channels, `inputRecorder` (optional) the raw input channels.
+    // `adapter` (optional) runs the model at its own rate (RateAdapter.h); the dry signal is then
+    // delayed by the adapter's latency so that the mix lines up.
     LiveProcessor(const ProcessorSettings& settings, EngineSlot& slot, StatusBoard& status, Recorder* recorder,
-                  Recorder* inputRecorder = nullptr);
+                  Recorder* inputRecorder = nullptr, RateAdapter* adapter = nullptr);
 
     // Audio thread. in: inputChannels planar buffers, out: outputChannels planar buffers, n frames.
     // `xrun`: the driver reported an over/underflow before this block.
@@ -56,6 +60,11 @@ private:
     StatusBoard& status_;
     Recorder* recorder_;
     Recorder* inputRecorder_;
+    RateAdapter* adapter_;
+    int dryDelay_ = 0;          // frames: the adapter's latency, or 0
+    std::vector<float> dryLine_; // (inputChannels, dryDelay + maxBlock) delay line for the dry input
+    std::size_t dryPos_ = 0;    // audio thread: write position in dryLine_
+    std::vector<float> dry_;    // (inputChannels, maxBlock) the dry input of this piece (delayed)
     std::vector<float> gained_; // (inputChannels, maxBlock) input after gain: the model's input
     std::vector<float> wet_;    // (inputChannels, maxBlock) model output
     std::atomic<bool> bypassTarget_{false};

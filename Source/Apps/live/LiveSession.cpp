@@ -5,6 +5,7 @@
 #include "Keyboard.h"
 #include "LiveProcessor.h"
 #include "ModelFolder.h"
+#include "RateAdapter.h"
 #include "Recorder.h"
 #include "StatusBoard.h"
 
@@ -125,16 +126,23 @@ int runLive(const LiveOptions& o, std::ostream& out) {
     const DeviceDescription& outDev = resolveDevice(api, o.outputDeviceSpec(), Direction::Output, o.outputChannels);
 
     const Model model = loadModel(modelPath.string());
-    const double rate = o.sampleRateGiven ? o.sampleRate : model.config.sampleRate;
-    checkSampleRate(api, inDev, rate, o.sampleRateGiven);
-    if (outDev.id != inDev.id) checkSampleRate(api, outDev, rate, o.sampleRateGiven);
+    const double modelRate = model.config.sampleRate;
+    std::string rateNote;
+    double rate = o.sampleRate;
+    if (o.sampleRateGiven) {
+        checkSampleRate(api, inDev, rate, true);
+        if (outDev.id != inDev.id) checkSampleRate(api, outDev, rate, true);
+    } else {
+        rate = chooseStreamRate(api, inDev, outDev, modelRate, rateNote);
+    }
 
-    LoadedEngine first = buildEngine(model, modelPath, api.name, rate, o.sampleRateGiven, o.inputChannels);
+    LoadedEngine first = buildEngine(model, modelPath, modelRate, o.inputChannels);
     ModelFolder folder(modelPath);
 
     // Declaration order matters: the stream is destroyed (stopped) first, then what its callback uses.
     std::unique_ptr<EngineSlot> slot;
     std::unique_ptr<Recorder> recorder, inputRecorder;
+    std::unique_ptr<RateAdapter> adapter;
     StatusBoard status;
     std::unique_ptr<LiveProcessor> processor;
     ProcessorCallback callback;
@@ -159,6 +167,8 @@ int runLive(const LiveOptions& o, std::ostream& out) {
     const int frames = static_cast<int>(stream.bufferFrames());
     const int maxBlock = std::max(frames, kDefaultBufferFrames);
     slot = std::make_unique<EngineSlot>(o.inputChannels, maxBlock);
+    if (rate != modelRate)
+        adapter = std::make_unique<RateAdapter>(rate, modelRate, o.inputChannels, maxBlock, *parseResamplerQuality(o.resampleQuality));
     if (!o.recordPath.empty()) recorder = std::make_unique<Recorder>(o.recordPath, o.outputChannels, static_cast<int>(rate));
     if (!o.recordInputPath.empty())
         inputRecorder = std::make_unique<Recorder>(o.recordInputPath, o.inputChannels, static_cast<int>(rate));
@@ -171,7 +181,7 @@ int runLive(const LiveOptions& o, std::ostream& out) {
     settings.inputGain = dbToGain(o.inputGainDb);
     settings.outputGain = dbToGain(o.outputGainDb);
     settings.mix = static_cast<float>(o.mix);
-    processor = std::make_unique<LiveProcessor>(settings, *slot, status, recorder.get(), inputRecorder.get());
+    processor = std::make_unique<LiveProcessor>(settings, *slot, status, recorder.get(), inputRecorder.get(), adapter.get());
     callback.processor = processor.get();
 
     // The first engine becomes current before the stream starts: the stream starts from zero state.
@@ -186,11 +196,19 @@ int runLive(const LiveOptions& o, std::ostream& out) {
          << std::fixed << std::setprecision(2) << periodMs << " ms)";
     screen.message(info.str());
     if (!bufferNote.empty()) screen.message("live: " + bufferNote);
+    if (!rateNote.empty()) screen.message("live: " + rateNote);
     {
         std::ostringstream s;
         s << "live: stream latency " << stream.latencyFrames() << " frames (" << std::fixed << std::setprecision(2)
           << 1000.0 * static_cast<double>(stream.latencyFrames()) / rate << " ms) as reported by " << api.displayName
-          << " (input + output); the model adds none";
+          << " (input + output); ";
+        if (adapter)
+            s << "resampling " << std::llround(rate) << " -> " << std::llround(modelRate) << " -> " << std::llround(rate)
+              << " Hz (libsamplerate, "
+              << o.resampleQuality << ") adds " << adapter->latencyFrames() << " frames ("
+              << 1000.0 * adapter->latencyFrames() / rate << " ms)";
+        else
+            s << "the model adds none";
         screen.message(s.str());
     }
     screen.message("live: model '" + modelName + "' (" + first.summary + ") from " + modelPath.string());
@@ -242,8 +260,8 @@ int runLive(const LiveOptions& o, std::ostream& out) {
         }
         loadingName = next.filename().string();
         screen.message("live: loading " + next.string());
-        loading = std::async(std::launch::async, [next, apiName = api.name, rate, given = o.sampleRateGiven,
-                                                 ch = o.inputChannels] { return loadEngine(next, apiName, rate, given, ch); });
+        loading = std::async(std::launch::async,
+                             [next, modelRate, ch = o.inputChannels] { return loadEngine(next, modelRate, ch); });
     };
 
     for (;;) {
@@ -305,6 +323,8 @@ int runLive(const LiveOptions& o, std::ostream& out) {
     s << "xruns: " << end.xruns << '\n';
     s << "callback load: median " << percent(h.quantile(0.5)) << ", 99.9th percentile " << percent(h.quantile(0.999))
       << ", max " << percent(h.max()) << " of the " << std::setprecision(3) << periodMs << " ms period\n";
+    if (adapter && adapter->underruns() > 0)
+        s << "warning: the resampling FIFO ran dry " << adapter->underruns() << " times (gaps in the output)\n";
     out << s.str();
     int code = 0;
     for (Recorder* r : {recorder.get(), inputRecorder.get()}) {

@@ -49,18 +49,16 @@ void ModelFolder::select(const fs::path& path) {
     index_ = static_cast<std::size_t>(it - models_.begin());
 }
 
-LoadedEngine loadEngine(const fs::path& path, const std::string& apiName, double streamRate, bool rateGiven,
-                        int channels) {
-    return buildEngine(loadModel(path.string()), path, apiName, streamRate, rateGiven, channels);
+LoadedEngine loadEngine(const fs::path& path, double modelRate, int channels) {
+    return buildEngine(loadModel(path.string()), path, modelRate, channels);
 }
 
-LoadedEngine buildEngine(const Model& model, const fs::path& path, const std::string& apiName, double streamRate,
-                         bool rateGiven, int channels) {
+LoadedEngine buildEngine(const Model& model, const fs::path& path, double modelRate, int channels) {
     LoadedEngine out;
     out.path = path;
     out.name = model.metadata.count(meta::name) ? model.name() : path.stem().string();
     out.summary = model.config.summary();
-    checkModelRate(apiName, out.name, model.config.sampleRate, streamRate, rateGiven);
+    checkModelRate(out.name, model.config.sampleRate, modelRate);
     out.engine = std::make_unique<RealtimeEngine>(model, channels);
     out.engine->warmUp(); // touches every buffer, then resets the state to zero
     return out;

@@ -39,12 +39,11 @@ struct LoadedEngine {
     std::filesystem::path path;
 };
 
-// Loads the model, checks it runs at `streamRate` (throws LiveError otherwise, see checkModelRate),
-// builds an engine for `channels` and warms it up. Throws ModelError/LiveError. Not for the audio thread.
-LoadedEngine loadEngine(const std::filesystem::path& path, const std::string& apiName, double streamRate, bool rateGiven,
-                        int channels);
+// Loads the model, checks it is made for `modelRate` (the rate the session runs models at; throws
+// LiveError otherwise, see checkModelRate), builds an engine for `channels` and warms it up. Throws
+// ModelError/LiveError. Not for the audio thread.
+LoadedEngine loadEngine(const std::filesystem::path& path, double modelRate, int channels);
 // The same for a model already loaded from `path`.
-LoadedEngine buildEngine(const Model& model, const std::filesystem::path& path, const std::string& apiName,
-                         double streamRate, bool rateGiven, int channels);
+LoadedEngine buildEngine(const Model& model, const std::filesystem::path& path, double modelRate, int channels);
 
 } // namespace mfx::live
