@@ -283,6 +283,25 @@ TEST_CASE("jack: Ctrl-C stops cleanly and keeps the recording", "[live][jack]") 
     CHECK(readSound(dir / "take.wav").frames() == static_cast<std::size_t>(frames));
 }
 
+TEST_CASE("jack: the server quitting mid-run is a clear error and the recording is kept", "[live][jack]") {
+    ScratchDir dir;
+    JackServer server(uniqueServerName("mfxlive-quit"), kRate, kPeriod, dir / "jackd.log");
+    const std::map<std::string, std::string> env{{"JACK_DEFAULT_SERVER", server.name()}};
+    saveModel(testModel(45), (dir / "m.safetensors").string());
+    ChildProcess live({kMambafx, "live", "--api", "jack", "--model", (dir / "m.safetensors").string(), "--record",
+                       (dir / "take.wav").string()},
+                      dir / "live.log", env);
+    REQUIRE(waitFor([&] { return readText(dir / "live.log").find("keyboard control off") != std::string::npos; }, 20.0));
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    server.stop();
+    const int code = live.wait(20.0);
+    const std::string log = readText(dir / "live.log");
+    INFO(log);
+    CHECK(code == 1);
+    CHECK_THAT(log, Catch::Contains("error: the audio system stopped the stream (did the JACK server quit?)"));
+    CHECK(fs::exists(dir / "take.wav"));
+}
+
 TEST_CASE("jack: keys in a terminal switch models and bypass and quit", "[live][jack]") {
     ScratchDir dir;
     JackServer server(uniqueServerName("mfxlive-keys"), kRate, kPeriod, dir / "jackd.log");

@@ -46,6 +46,7 @@ public:
     JackServer(const std::string& name, int rate, int period, const std::filesystem::path& log);
     ~JackServer();
     const std::string& name() const { return name_; }
+    void stop() { jackd_.stop(); } // SIGTERM, as when a user quits the server
 
 private:
     std::string name_;

@@ -309,6 +309,9 @@ int runLive(const LiveOptions& o, std::ostream& out) {
         if (frameLimit && status.frames() >= frameLimit) { stopReason = "duration reached"; break; }
     }
 
+    // When JACK shut the client down, RtAudio closes the stream from a thread of its own: give it a
+    // moment to finish before the stream object goes.
+    if (!failure.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(300));
     stream.stop();
     stream.close();
     screen.endStatus();
