@@ -74,8 +74,15 @@ HWY_INLINE void ChunkedScan(const PreparedModel& pm, const PreparedLayer& L, flo
             std::size_t b, e;
             chunkRows(k, b, e);
             for (std::size_t l = g * Z(kLanes); l < (g + 1) * Z(kLanes); l += Ln) {
-                auto sum = hn::Zero(d);
-                for (std::size_t t = b; t < e; ++t) sum = hn::Add(sum, hn::LoadU(d, s.dt.data() + t * PP + l));
+                // Kahan-compensated: a plain float sum over thousands of steps loses ~1e-4 relative,
+                // which exp(A S) turns into a visible error of the carried state
+                auto sum = hn::Zero(d), comp = hn::Zero(d);
+                for (std::size_t t = b; t < e; ++t) {
+                    const auto yv = hn::Sub(hn::LoadU(d, s.dt.data() + t * PP + l), comp);
+                    const auto tv = hn::Add(sum, yv);
+                    comp = hn::Sub(hn::Sub(tv, sum), yv);
+                    sum = tv;
+                }
                 hn::StoreU(sum, d, s.chunkS.data() + k * PP + l);
             }
         }

@@ -184,9 +184,10 @@ TEST_CASE("non-finite input is treated as zero and never poisons the state", "[e
 
 TEST_CASE("offline time-chunked scan (the GPU's algorithm on the CPU) matches the reference", "[engine][offline][chunked]") {
     const std::uint64_t base = std::random_device{}();
-    for (int i = 0; i < 3; ++i) {
+    for (int i = 0; i < 4; ++i) {
         const std::uint64_t seed = base + static_cast<std::uint64_t>(i) * 104729u;
-        const Config c = test::randomConfig(seed);
+        Config c = test::randomConfig(seed);
+        if (i == 0) { c.dModel = 16; c.nLayers = 4; c.dState = 64; c.dConv = 3; c.expand = 1; } // once failed at 1.7e-5
         INFO("seed " << seed << ": " << c.summary());
         const Model model = randomModel(c, seed, {0.001, 0.1, 1.5, 0.2});
         const std::size_t n = 100000;
