@@ -1,0 +1,97 @@
+// Model loading off the audio thread (see ModelLoader.h).
+#include "ModelLoader.h"
+
+#include <Model/ModelError.h>
+#include <Model/ModelFile.h>
+
+namespace mfx::plugin {
+
+const char* toString(ModelOrigin origin) {
+    switch (origin) {
+    case ModelOrigin::File: return "file";
+    case ModelOrigin::Default: return "default";
+    case ModelOrigin::Session: return "session";
+    }
+    return "file";
+}
+
+ModelOrigin modelOriginFromString(const juce::String& text) {
+    if (text == "default") return ModelOrigin::Default;
+    if (text == "session") return ModelOrigin::Session;
+    return ModelOrigin::File;
+}
+
+PreparedModel prepareModel(const LoadRequest& request) {
+    auto loaded = std::make_shared<LoadedModel>();
+    loaded->origin = request.origin;
+    if (request.bytes.getSize() > 0) {
+        loaded->bytes = request.bytes;
+        loaded->path = request.path;
+    } else {
+        const juce::File& file = request.file;
+        if (!file.existsAsFile())
+            throw ModelError("cannot open " + file.getFullPathName().toStdString() + ": the file does not exist");
+        if (file.getSize() > static_cast<juce::int64>(kMaxModelFileBytes))
+            throw ModelError(file.getFileName().toStdString() + " is " + std::to_string(file.getSize() >> 20) +
+                             " MiB, larger than any MambaFX model can be; choose a .safetensors model file");
+        if (!file.loadFileAsData(loaded->bytes))
+            throw ModelError("cannot read " + file.getFullPathName().toStdString() + ": check the file's permissions");
+        loaded->path = file.getFullPathName();
+    }
+    const std::string sourceName = loaded->path.isNotEmpty() ? juce::File(loaded->path).getFileName().toStdString()
+                                                              : std::string(toString(request.origin)) + " model";
+    const auto* data = static_cast<const std::uint8_t*>(loaded->bytes.getData());
+    auto model = std::make_shared<Model>(parseModel(std::span<const std::uint8_t>(data, loaded->bytes.getSize()), sourceName));
+    if (model->config.nCond > 16)
+        throw ModelError(sourceName + " has " + std::to_string(model->config.nCond) +
+                         " conditioning inputs; the plugin supports at most 16");
+    loaded->info = ModelInfo::fromModel(*model);
+    loaded->model = model;
+
+    PreparedModel prepared;
+    prepared.engine = std::make_unique<RealtimeEngine>(*model, kEngineChannels);
+    prepared.engine->warmUp();
+    prepared.loaded = std::move(loaded);
+    return prepared;
+}
+
+ModelLoader::ModelLoader(Done done, Failed failed, Housekeeping housekeeping)
+    : juce::Thread("MambaFX model loader"), done_(std::move(done)), failed_(std::move(failed)),
+      housekeeping_(std::move(housekeeping)) {
+    startThread();
+}
+
+ModelLoader::~ModelLoader() { stopThread(10000); }
+
+void ModelLoader::request(LoadRequest request) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        waiting_ = std::move(request);
+        busy_ = true;
+    }
+    notify();
+}
+
+void ModelLoader::run() {
+    while (!threadShouldExit()) {
+        std::optional<LoadRequest> next;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            next.swap(waiting_);
+        }
+        if (next) {
+            try {
+                PreparedModel prepared = prepareModel(*next);
+                done_(std::move(prepared), *next);
+            } catch (const std::exception& e) {
+                failed_(e.what(), *next);
+            }
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (!waiting_) busy_ = false;
+        }
+        housekeeping_();
+        wait(10);
+    }
+}
+
+} // namespace mfx::plugin
