@@ -31,7 +31,7 @@ packages=(
     libsndfile1-dev libcli11-dev catch2 sox
     # plugin (Debian's JUCE 7.0.5 and what its GUI/audio modules need; see ../shared/notes/debian-juce.md)
     juce-modules-source juce-tools libx11-dev libxrandr-dev libxinerama-dev libxcursor-dev libxext-dev
-    libfreetype-dev libfontconfig1-dev libasound2-dev libflac-dev libvorbis-dev libogg-dev
+    libfreetype-dev libfontconfig1-dev libasound2-dev libflac-dev libvorbis-dev libogg-dev libpng-dev libjpeg-dev
     xvfb xauth
     # live app: jackd2 must come in the same command as librtaudio-dev, or apt removes the latter
     librtaudio-dev jackd2 libjack-jackd2-dev
