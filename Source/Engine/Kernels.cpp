@@ -58,7 +58,7 @@ HWY_INLINE void ChunkedScan(const PreparedModel& pm, const PreparedLayer& L, flo
         std::size_t b, e;
         chunkRows(k, b, e);
         if (e > b)
-            SelectiveScanImpl(e - b, N, P, static_cast<int>(g) * kLanes, static_cast<int>(g + 1) * kLanes, L.A.data(), L.D.data(),
+            SelectiveScanImpl(e - b, N, P, static_cast<int>(g) * kLanes, static_cast<int>(g + 1) * kLanes, L.Alog2e.data(), L.D.data(),
                               s.dt.data() + b * PP, s.xc.data() + b * PP, s.xdbc.data() + b * Z(Xp), Xp, c.dtRank,
                               s.xz.data() + b * 2 * PP, hk, s.y.data() + b * PP);
     };
@@ -93,7 +93,7 @@ HWY_INLINE void ChunkedScan(const PreparedModel& pm, const PreparedLayer& L, flo
         for (int n = 0; n < N; ++n)
             for (std::size_t l = 0; l < PP; l += Ln) {
                 const std::size_t o = Z(n) * PP + l;
-                const auto decay = FastExp<true>(d, hn::Mul(hn::LoadU(d, L.A.data() + o), hn::LoadU(d, s.chunkS.data() + k * PP + l)));
+                const auto decay = FastExp2<true>(d, hn::Mul(hn::LoadU(d, L.Alog2e.data() + o), hn::LoadU(d, s.chunkS.data() + k * PP + l)));
                 const auto local = hn::LoadU(d, hk + o);
                 const auto H = hn::LoadU(d, h + o);
                 hn::StoreU(H, d, hk + o);                         // H_k
@@ -145,7 +145,7 @@ HWY_INLINE void RunBlockT(const PreparedModel& pm, ChannelState& st, BlockScratc
         // the selective scan: lane groups in parallel, each sequential in time (or time-chunked, offline)
         if (s.numChunks > 1 && rows >= Z(s.numChunks) * 64) ChunkedScan(pm, L, st.ssm[Z(l)].data(), s, rows, par);
         else par(PP / Z(kLanes), 1, [&](std::size_t b, std::size_t e) {
-            SelectiveScanImpl(rows, c.dState, P, static_cast<int>(b) * kLanes, static_cast<int>(e) * kLanes, L.A.data(), L.D.data(),
+            SelectiveScanImpl(rows, c.dState, P, static_cast<int>(b) * kLanes, static_cast<int>(e) * kLanes, L.Alog2e.data(), L.D.data(),
                               s.dt.data(), s.xc.data(), s.xdbc.data(), Xp, c.dtRank, s.xz.data(), st.ssm[Z(l)].data(), s.y.data());
         });
         // r = r + out_proj(y)
@@ -173,6 +173,10 @@ void ExpArray(const float* x, float* y, std::size_t n) {
     const DF d;
     for (std::size_t i = 0; i < n; i += hn::Lanes(d)) hn::StoreU(FastExp(d, hn::LoadU(d, x + i)), d, y + i);
 }
+void Exp2Array(const float* x, float* y, std::size_t n) {
+    const DF d;
+    for (std::size_t i = 0; i < n; i += hn::Lanes(d)) hn::StoreU(FastExp2(d, hn::LoadU(d, x + i)), d, y + i);
+}
 
 } // namespace mfx::kernels::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
@@ -184,6 +188,7 @@ HWY_EXPORT(RunBlock);
 HWY_EXPORT(Linear);
 HWY_EXPORT(Softplus);
 HWY_EXPORT(ExpArray);
+HWY_EXPORT(Exp2Array);
 
 void runBlock(const PreparedModel& pm, ChannelState& st, BlockScratch& s, const BlockIo& io, Executor* ex) noexcept {
     HWY_DYNAMIC_DISPATCH(RunBlock)(pm, st, s, io, ex);
@@ -194,6 +199,7 @@ void linear(const float* x, std::size_t xStride, std::size_t rows, int inDim, co
 }
 void softplus(float* v, std::size_t n) noexcept { HWY_DYNAMIC_DISPATCH(Softplus)(v, n); }
 void fastExp(const float* x, float* y, std::size_t n) noexcept { HWY_DYNAMIC_DISPATCH(ExpArray)(x, y, n); }
+void fastExp2(const float* x, float* y, std::size_t n) noexcept { HWY_DYNAMIC_DISPATCH(Exp2Array)(x, y, n); }
 
 // Highway lists better targets at lower bits; dynamic dispatch picks the best supported one.
 const char* targetName() noexcept {

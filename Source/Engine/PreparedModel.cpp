@@ -67,11 +67,11 @@ PreparedModel::PreparedModel(const Model& model) : model_(model) {
         transposeInto(L.xProjT, src.xProj, c.xProjOut(), dIn, xOutP);
         transposeInto(L.dtProjT, src.dtProjWeight, dIn, R, dInnerP);
         copyPadded(L.dtBias, src.dtProjBias, dInnerP);
-        L.A.resize(static_cast<std::size_t>(N) * static_cast<std::size_t>(dInnerP));
+        L.Alog2e.resize(static_cast<std::size_t>(N) * static_cast<std::size_t>(dInnerP));
         for (int n = 0; n < N; ++n)
             for (int d = 0; d < dInnerP; ++d)
-                L.A[static_cast<std::size_t>(n * dInnerP + d)] =
-                    d < dIn ? -std::exp(src.ALog[static_cast<std::size_t>(d * N + n)]) : -1.0f;
+                L.Alog2e[static_cast<std::size_t>(n * dInnerP + d)] = static_cast<float>(
+                    d < dIn ? -std::exp(static_cast<double>(src.ALog[static_cast<std::size_t>(d * N + n)])) * 1.4426950408889634 : -1.0);
         copyPadded(L.D, src.D, dInnerP);
         transposeInto(L.outProjT, src.outProj, c.dModel, dIn, dModelP);
     }
@@ -85,7 +85,7 @@ std::size_t PreparedModel::memoryBytes() const noexcept {
     std::size_t n = embT.size() + embB.size() + normF.size() + headW.size();
     for (const auto& L : layers)
         n += L.norm.size() + L.inProjT.size() + L.convW.size() + L.convB.size() + L.xProjT.size() + L.dtProjT.size() +
-             L.dtBias.size() + L.A.size() + L.D.size() + L.outProjT.size();
+             L.dtBias.size() + L.Alog2e.size() + L.D.size() + L.outProjT.size();
     return n * sizeof(float);
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // The model rearranged for the CPU kernels: every vector dimension padded to kLanes floats with
 // zeros, matrices transposed to (in, outPadded) so kernels vectorise over outputs, A = -exp(A_log)
-// precomputed and transposed to (dState, dInnerP). Immutable once built; shared by every engine
+// precomputed (times log2 e, for the kernels' exp2) and transposed to (dState, dInnerP). Immutable once built; shared by every engine
 // (real-time, offline) made from it. Padded lanes hold zero weights and stay zero (or finite).
 #include "../Model/Weights.h"
 
@@ -41,7 +41,7 @@ struct PreparedLayer {
     AlignedFloats xProjT;   // (dInner, xOutP): columns [dt (dtRank) | B (dState) | C (dState) | pad]
     AlignedFloats dtProjT;  // (dtRank, dInnerP)
     AlignedFloats dtBias;   // (dInnerP)
-    AlignedFloats A;        // (dState, dInnerP): A = -exp(A_log), transposed; pad lanes -1
+    AlignedFloats Alog2e;   // (dState, dInnerP): A log2(e) = -exp(A_log) log2(e), transposed, so exp(dt A) = 2^(dt Alog2e); pad lanes -1
     AlignedFloats D;        // (dInnerP)
     AlignedFloats outProjT; // (dInner, dModelP)
 };

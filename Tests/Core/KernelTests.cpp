@@ -28,6 +28,21 @@ TEST_CASE("fast exp stays within 3e-7 relative error over the range the engine u
     for (float v : out) CHECK((std::isfinite(v) && v >= 0.0f && v < 1e-37f));
 }
 
+TEST_CASE("fast exp2 (the scan's exp(dt A) = 2^(dt A log2 e)) stays within 3e-7 relative error", "[kernels]") {
+    std::vector<float> y, out;
+    for (double v = -125.0; v <= 127.0; v += 0.00213) y.push_back(static_cast<float>(v));
+    while (y.size() % kLanes) y.push_back(0.0f);
+    out.resize(y.size());
+    kernels::fastExp2(y.data(), out.data(), y.size());
+    double worst = 0;
+    for (std::size_t i = 0; i < y.size(); ++i) {
+        const double ref = std::exp2(static_cast<double>(y[i]));
+        worst = std::max(worst, std::abs(out[i] - ref) / ref);
+    }
+    INFO("worst relative error " << worst);
+    CHECK(worst < 3e-7);
+}
+
 TEST_CASE("softplus matches log1p(exp(x)) and passes inputs above 20 through", "[kernels]") {
     std::vector<float> x;
     for (double v = -30.0; v <= 40.0; v += 0.0071) x.push_back(static_cast<float>(v));
