@@ -20,6 +20,9 @@ case "${1:-}" in
 esac
 
 build=${MFX_BUILD_DIR:-build}
+# ccache keys on paths relative to the checkout, so clones in other folders (CI) share the cache
+export CCACHE_BASEDIR="$PWD"
+export CCACHE_NOHASHDIR=true
 jobs=${MFX_JOBS:-$(nproc)}
 
 # --- packages (Debian 12) ---------------------------------------------------------------------
