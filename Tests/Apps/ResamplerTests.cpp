@@ -1,7 +1,7 @@
 // Dsp/Resampler: libsamplerate's streaming sinc converters. Streaming in any chunk sizes equals the
 // one-shot conversion, output is time-aligned (no shift) and exactly as long as the input's duration
 // once flushed, the reported latency is the held-back amount, and process() never allocates.
-#include "AllocationCounter.h"
+#include "../Core/AllocationCounter.h"
 #include "AppTestUtil.h"
 
 #include <Dsp/Resampler.h>
@@ -166,7 +166,7 @@ TEST_CASE("Resampler process, flush and reset never allocate", "[apps][resampler
     std::size_t produced = 0;
     std::size_t allocations = 0;
     {
-        CountAllocations counter;
+        test::ScopedAllocationCount counter;
         for (int rep = 0; rep < 20; ++rep) {
             for (std::size_t pos = 0; pos < 4096; pos += 256)
                 produced += r.process(x.data() + pos * 2, 256, out.data(), 6000).outputGenerated;
@@ -179,7 +179,7 @@ TEST_CASE("Resampler process, flush and reset never allocate", "[apps][resampler
     CHECK(produced > 0);
     CHECK(allocations == 0);
     // The counter itself works: the constructor allocates.
-    CountAllocations counter;
+    test::ScopedAllocationCount counter;
     Resampler another(48000.0, 44100.0, 1);
     CHECK(counter.count() > 0);
 }
