@@ -12,7 +12,7 @@
 // output equals the offline render of exactly what the stream received, and that this is the file
 // delayed by k frames. A JACK xrun can drop a period of input (the stream then sees another period
 // than the file's); then only the second check can hold. The run reports its xruns and fails above a
-// small bound unless no callback overran its period (see maxXruns(): the noise of a shared machine).
+// small bound unless the xruns are the machine's (see maxXruns() and the check in the 20 s run).
 #include "JackServer.h"
 #include "LiveTestUtil.h"
 
@@ -201,14 +201,23 @@ TEST_CASE("jack: a 20 s run records exactly the offline render of its input with
     WARN("jack run: xruns " << xruns << " (server-wide, seen by the player: "
                             << numberAfter(playerLog, "server xruns while playing: ") << "); "
                             << r.out.substr(r.out.find("callback load")));
-    // An xrun can only be the app's fault if one of its callbacks ran longer than a period; when none
-    // did, the xruns were the machine's (the dummy driver woke late: the idle player saw them too).
-    const double maxLoadPercent = percentAfter(r.out, ", max "); // ", max N%" in the summary
-    if (maxLoadPercent < 100.0 && xruns > maxXruns())
-        WARN(xruns << " xruns, but no callback took longer than a period (max " << maxLoadPercent
-                   << " %): the machine's noise, not the app's");
+    // An xrun is the app's fault only if its callbacks cannot keep up. They keep up when the 99.9th
+    // percentile of the callback load is under the period, and then the xruns are the machine's when
+    // no callback overran at all, or when the idle player client (which does no work) saw at least as
+    // many server-wide: on this VM a single preempted callback (max several 100 %) and the dummy
+    // driver's late wake-ups make xruns that have nothing to do with the model.
+    const double maxLoadPercent = percentAfter(r.out, ", max ");                 // ", max N%"
+    const double p999LoadPercent = percentAfter(r.out, "99.9th percentile ");    // "99.9th percentile N%"
+    const long long playerXruns = numberAfter(playerLog, "server xruns while playing: ");
+    const bool keepsUp = p999LoadPercent >= 0.0 && p999LoadPercent < 100.0;
+    const bool machineNoise = maxLoadPercent < 100.0 || (playerXruns >= 0 && xruns <= playerXruns + maxXruns());
+    if (xruns > maxXruns() && keepsUp && machineNoise)
+        WARN(xruns << " xruns, but the callback keeps up (99.9th percentile " << p999LoadPercent << " %, max "
+                   << maxLoadPercent << " %) and the idle player saw " << playerXruns
+                   << " server-wide: the machine's noise, not the app's");
     else
         CHECK(xruns <= maxXruns());
+    CHECK(keepsUp);
 
     const Sound out = readSound(dir / "out.wav");
     const Sound in = readSound(dir / "in-rec.wav");
