@@ -21,7 +21,10 @@
 #include <iostream>
 #include <sstream>
 
+#include "../Core/TestSignals.h"
+
 using namespace mfx;
+using mfx::test::bitwiseEqual;
 using namespace mfx::apps;
 using namespace mfx::apptest;
 using Catch::Matchers::Contains;
@@ -29,10 +32,6 @@ using Catch::Matchers::Contains;
 namespace {
 
 constexpr int kFloatWav = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
-
-bool bitwiseEqual(const std::vector<float>& a, const std::vector<float>& b) {
-    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-}
 
 // Redirects the process's stderr (fd 2) to a file while alive; text() restores it and reads the file.
 class CaptureStderr {

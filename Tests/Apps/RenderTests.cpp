@@ -13,7 +13,10 @@
 #include <cmath>
 #include <cstring>
 
+#include "../Core/TestSignals.h"
+
 using namespace mfx;
+using mfx::test::bitwiseEqual;
 using namespace mfx::apptest;
 using Catch::Matchers::Contains;
 
@@ -25,10 +28,6 @@ RunResult render(const fs::path& model, const fs::path& in, const fs::path& out,
     std::vector<std::string> args = {"render", "--model", model.string(), in.string(), "-o", out.string(), "--device", "cpu"};
     args.insert(args.end(), extra.begin(), extra.end());
     return runMambafx(args);
-}
-
-bool bitwiseEqual(const std::vector<float>& a, const std::vector<float>& b) {
-    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
 // libsamplerate's one-shot converter (src_simple), cut/padded to `frames`: the reference for the

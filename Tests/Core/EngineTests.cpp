@@ -13,6 +13,7 @@
 #include <random>
 
 using namespace mfx;
+using mfx::test::bitwiseEqual;
 
 namespace {
 
@@ -28,10 +29,6 @@ std::vector<float> condSignal(std::size_t n, int nCond, std::uint64_t seed) {
             c[t * static_cast<std::size_t>(nCond) + static_cast<std::size_t>(j)] = static_cast<float>(0.5 + 0.5 * std::sin(p + f * 6.283 * static_cast<double>(t) / 48000.0));
     }
     return c;
-}
-
-bool bitwiseEqual(const std::vector<float>& a, const std::vector<float>& b) {
-    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
 } // namespace

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -57,6 +58,11 @@ inline Config randomConfig(std::uint64_t seed) {
     c.dtRank = pick(0, 3) == 0 ? pick(1, 4) : Config::defaultDtRank(c.dModel);
     c.nCond = pick(0, 2);
     return c;
+}
+
+// Same samples, bit for bit.
+inline bool bitwiseEqual(const std::vector<float>& a, const std::vector<float>& b) {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
 inline double relativeL2(const std::vector<float>& a, const std::vector<double>& ref) {
