@@ -41,27 +41,36 @@ private:
 
 std::unique_ptr<RenderBackend> makeCpuBackend(const OfflineOptions& options) { return std::make_unique<CpuBackend>(options); }
 
-std::unique_ptr<RenderBackend> makeBackend(const std::string& device, const Config& config, const OfflineOptions& cpuOptions,
-                                           std::string& notice) {
-    notice.clear();
-    if (device == "cpu") return makeCpuBackend(cpuOptions);
-    int index = 0;
-    bool explicitCuda = false;
-    if (device == "auto") {
-        if (cudaDeviceCount() == 0) return makeCpuBackend(cpuOptions); // quietly: auto means "GPU if present"
+DeviceChoice parseDevice(const std::string& device) {
+    DeviceChoice c;
+    if (device == "cpu") {
+        c.kind = DeviceChoice::Kind::Cpu;
+    } else if (device == "auto") {
+        c.kind = DeviceChoice::Kind::Auto;
     } else if (device == "cuda") {
-        explicitCuda = true;
+        c.kind = DeviceChoice::Kind::Cuda;
     } else if (device.rfind("cuda:", 0) == 0 && device.size() > 5 && device.size() < 9 &&
                device.find_first_not_of("0123456789", 5) == std::string::npos) {
-        explicitCuda = true;
-        index = std::stoi(device.substr(5));
+        c.kind = DeviceChoice::Kind::Cuda;
+        c.index = std::stoi(device.substr(5));
     } else {
         throw ModelError("unknown device '" + device + "': use auto, cpu, cuda or cuda:N");
     }
+    return c;
+}
+
+std::unique_ptr<RenderBackend> makeBackend(const std::string& device, const Config& config, const OfflineOptions& cpuOptions,
+                                           std::string& notice) {
+    notice.clear();
+    const DeviceChoice choice = parseDevice(device);
+    if (choice.kind == DeviceChoice::Kind::Cpu) return makeCpuBackend(cpuOptions);
+    if (choice.kind == DeviceChoice::Kind::Auto && cudaDeviceCount() == 0)
+        return makeCpuBackend(cpuOptions); // quietly: auto means "GPU if present"
     std::string whyNot;
-    auto gpu = makeCudaBackend(index, config, whyNot);
+    auto gpu = makeCudaBackend(choice.index, config, whyNot);
     if (gpu) return gpu;
-    notice = (explicitCuda ? "CUDA requested but not usable: " : "no usable GPU: ") + whyNot + "; rendering on the CPU instead";
+    notice = (choice.kind == DeviceChoice::Kind::Cuda ? "CUDA requested but not usable: " : "no usable GPU: ") + whyNot +
+             "; rendering on the CPU instead";
     return makeCpuBackend(cpuOptions);
 }
 

@@ -39,6 +39,13 @@ std::unique_ptr<RenderBackend> makeCpuBackend(const OfflineOptions& options = {}
 std::unique_ptr<RenderBackend> makeCudaBackend(int deviceIndex, const Config& config, std::string& whyNot);
 int cudaDeviceCount(); // 0 when built without CUDA or no device/driver
 
+// A parsed device string: "auto" | "cpu" | "cuda" | "cuda:N". Throws ModelError when malformed.
+struct DeviceChoice {
+    enum class Kind { Cpu, Auto, Cuda } kind = Kind::Auto;
+    int index = 0; // CUDA device for Cuda (and Auto's first choice)
+};
+DeviceChoice parseDevice(const std::string& device);
+
 // "auto" | "cpu" | "cuda" | "cuda:N". Falls back to CPU with a message in `notice` where needed.
 // Throws ModelError for a malformed device string.
 std::unique_ptr<RenderBackend> makeBackend(const std::string& device, const Config& config,

@@ -74,9 +74,10 @@ constexpr char kMagic[8] = {'M', 'F', 'X', 'C', 'K', 'P', 'T', '1'};
 
 } // namespace
 
-Trainer::Trainer(const Model& init, std::vector<Recording> train, std::vector<Recording> val, const TrainOptions& o)
+Trainer::Trainer(const Model& init, std::vector<Recording> train, std::vector<Recording> val, const TrainOptions& o,
+                 std::unique_ptr<GradientBackend> backend)
     : model_(init), layout_(init.config), params_(flatten(init)), train_(std::move(train)), val_(std::move(val)), o_(o),
-      adam_(layout_.total, o.adam) {
+      backend_(backend ? std::move(backend) : makeCpuGradientBackend(init.config, o.threads)), adam_(layout_.total, o.adam) {
     const std::size_t len = o_.segmentLength + o_.warmup;
     if (train_.empty()) throw std::invalid_argument("no training audio");
     if (o_.batchSize < 1 || o_.segmentLength < 1) throw std::invalid_argument("batch size and segment length must be positive");
@@ -111,37 +112,17 @@ StepResult Trainer::step() {
     for (const auto& p : picks) den += lossDenominator(train_[p.recording].target.data() + p.offset, len, o_.warmup, o_.loss);
     if (!(den > 0)) den = 1e-30; // silent batch: the loss is then the raw error energy scaled up, still finite
 
-    PreparedParams<float> pp(model_.config);
-    pp.set(params_);
-    const std::size_t B = picks.size();
-    std::vector<std::vector<float>> segGrad(B);
-    std::vector<double> segNum(B, 0.0);
-    const int nThreads = std::max(1, std::min<int>(o_.threads, static_cast<int>(B)));
-    auto work = [&](int w) {
-        SegmentPass<float> pass(model_.config);
-        std::vector<float> y(len), gy(len);
-        for (std::size_t i = static_cast<std::size_t>(w); i < B; i += static_cast<std::size_t>(nThreads)) {
-            const auto& r = train_[picks[i].recording];
-            const auto cond = condRows(r, picks[i].offset, len, nCond);
-            pass.forward(pp, r.input.data() + picks[i].offset, nCond ? cond.data() : nullptr, len, y.data());
-            segNum[i] = lossNumeratorAndGrad(y.data(), r.target.data() + picks[i].offset, len, o_.warmup, den, o_.loss, gy.data());
-            segGrad[i].assign(layout_.total, 0.0f);
-            pass.backward(pp, gy.data(), segGrad[i].data());
-        }
-    };
-    if (nThreads == 1) {
-        work(0);
-    } else {
-        std::vector<std::thread> ts;
-        for (int w = 0; w < nThreads; ++w) ts.emplace_back(work, w);
-        for (auto& t : ts) t.join();
+    SegmentBatch batch;
+    batch.length = len;
+    batch.warmup = o_.warmup;
+    for (const auto& p : picks) {
+        const auto& r = train_[p.recording];
+        batch.input.push_back(r.input.data() + p.offset);
+        batch.target.push_back(r.target.data() + p.offset);
+        if (nCond) batch.cond.push_back(r.cond.data());
     }
-    std::vector<double> grad(layout_.total, 0.0);
-    double num = 0;
-    for (std::size_t i = 0; i < B; ++i) {
-        num += segNum[i];
-        for (std::size_t k = 0; k < grad.size(); ++k) grad[k] += static_cast<double>(segGrad[i][k]);
-    }
+    std::vector<double> grad;
+    const double num = backend_->lossAndGradient(params_, batch, den, o_.loss, grad);
     StepResult res;
     res.loss = num / den;
     res.lr = scheduledLr(o_.adam, step_, o_.totalSteps);

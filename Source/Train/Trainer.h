@@ -1,13 +1,14 @@
 #pragma once
-// The CPU trainer: random segments (warm-up prefix + counted part) from the training recordings,
-// exact gradients (Tape.h) computed in parallel over the segments of a batch with std::thread,
-// summed in segment order (so the result does not depend on the thread count), Adam, and
-// validation ESR on whole recordings with the state starting at zero. Deterministic for a seed.
+// The trainer: random segments (warm-up prefix + counted part) from the training recordings, exact
+// gradients from a GradientBackend (the CPU tape on threads, or CUDA), Adam, and validation ESR on
+// whole recordings with the state starting at zero. Deterministic for a seed on a given backend.
+#include "GradientBackend.h"
 #include "Loss.h"
 #include "Optimizer.h"
 #include "Params.h"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -48,7 +49,9 @@ double validationEsr(const Model& model, const std::vector<Recording>& recs, int
 class Trainer {
 public:
     // Throws std::invalid_argument if a recording is shorter than one segment or conditioning sizes mismatch.
-    Trainer(const Model& init, std::vector<Recording> train, std::vector<Recording> val, const TrainOptions& o);
+    // `backend` computes the gradients (nullptr: the CPU backend with o.threads).
+    Trainer(const Model& init, std::vector<Recording> train, std::vector<Recording> val, const TrainOptions& o,
+            std::unique_ptr<GradientBackend> backend = nullptr);
 
     StepResult step();
     // Plain ESR over every validation recording (summed numerators / summed denominators),
@@ -60,6 +63,7 @@ public:
     const Model& model() const { return model_; } // current parameters
     const std::vector<Recording>& validationSet() const { return val_; }
     const TrainOptions& options() const { return o_; }
+    const GradientBackend& backend() const { return *backend_; }
     double samplesPerStep() const { return static_cast<double>(o_.batchSize) * static_cast<double>(o_.segmentLength + o_.warmup); }
     std::size_t trainSamples() const;
 
@@ -75,6 +79,7 @@ private:
     std::vector<double> params_; // (layout.total)
     std::vector<Recording> train_, val_;
     TrainOptions o_;
+    std::unique_ptr<GradientBackend> backend_;
     Adam adam_;
     long step_ = 0;
 };

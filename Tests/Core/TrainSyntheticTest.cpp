@@ -4,6 +4,7 @@
 #include "Model/RandomModel.h"
 #include "Reference/Reference.h"
 #include "Train/Trainer.h"
+#include "TrainSignals.h"
 
 #include <catch2/catch.hpp>
 
@@ -13,36 +14,9 @@
 
 using namespace mfx;
 using namespace mfx::train;
+using namespace mfx::traintest;
 
 namespace {
-
-// Plucked-string-like input: decaying partials at random pitches and levels, with short silences.
-std::vector<float> pluckSignal(std::size_t n, std::uint64_t seed) {
-    std::mt19937_64 rng(seed);
-    std::uniform_real_distribution<double> u(0.0, 1.0);
-    std::vector<float> x(n, 0.0f);
-    std::size_t t = 0;
-    while (t < n) {
-        const std::size_t len = 2000 + static_cast<std::size_t>(u(rng) * 6000);
-        const double f0 = 80.0 * std::pow(2.0, u(rng) * 3.0) / 48000.0, amp = 0.05 + 0.6 * u(rng), decay = 1.0 / (800 + 3000 * u(rng));
-        for (std::size_t k = 0; k < len && t + k < n; ++k)
-            for (int h = 1; h <= 4; ++h)
-                x[t + k] += static_cast<float>(amp / h * std::exp(-decay * k * h) * std::sin(2 * M_PI * f0 * h * k + h));
-        t += len + (u(rng) < 0.2 ? 500 : 0);
-    }
-    return x;
-}
-
-// y = one-pole low-pass (pole 0.6) of tanh(drive * x)
-std::vector<float> driveLowpass(const std::vector<float>& x, double drive) {
-    std::vector<float> y(x.size());
-    double s = 0;
-    for (std::size_t t = 0; t < x.size(); ++t) {
-        s = 0.6 * s + 0.4 * std::tanh(drive * x[t]);
-        y[t] = static_cast<float>(s);
-    }
-    return y;
-}
 
 Config smallConfig(int nCond) {
     Config c;

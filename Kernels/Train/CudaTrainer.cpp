@@ -1,0 +1,400 @@
+// Host side of the CUDA gradient backend: buffers, the forward and backward launch sequences, and
+// the loss on the host. The formula of each step is above its kernel in Kernels/Train/*.cu.
+#include "CudaTrainer.h"
+
+#include "../CudaCheck.h"
+#include "Engine/Sanitize.h"
+#include "TrainLaunch.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace mfx::cuda::train {
+
+namespace {
+constexpr long long kChunkRows = 1024; // rows per float partial sum of the reductions
+}
+
+CudaGradientBackend::CudaGradientBackend(int device, const Config& config)
+    : device_(device), c_(config), layout_(config), layers_(static_cast<std::size_t>(config.nLayers)) {
+    MFX_CUDA_CHECK(cudaSetDevice(device_));
+    cudaDeviceProp prop{};
+    MFX_CUDA_CHECK(cudaGetDeviceProperties(&prop, device_));
+    name_ = "cuda:" + std::to_string(device_) + " (" + prop.name + ")";
+    MFX_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+    params_.allocate(layout_.total);
+    grad_.allocate(layout_.total);
+    A_.allocate(static_cast<std::size_t>(c_.nLayers) * static_cast<std::size_t>(c_.dInner() * c_.dState));
+    const int dM = c_.dModel, dI = c_.dInner(), N = c_.dState, K = c_.dConv, R = c_.dtRank, XO = c_.xProjOut(), F = 1 + c_.nCond;
+    maxP_ = std::max({2 * dI * dM, XO * dI, dI * N, dI * K, dM * F, dI * R, dM * dI, dM, dI, 1});
+}
+
+CudaGradientBackend::~CudaGradientBackend() {
+    if (stream_) MFX_CUDA_IGNORE(cudaStreamDestroy(stream_));
+}
+
+void CudaGradientBackend::reserve(long long M) {
+    if (M <= capacity_) return;
+    const std::size_t m = static_cast<std::size_t>(M);
+    const std::size_t dM = static_cast<std::size_t>(c_.dModel), dI = static_cast<std::size_t>(c_.dInner()),
+                      N = static_cast<std::size_t>(c_.dState), XO = static_cast<std::size_t>(c_.xProjOut()),
+                      F = static_cast<std::size_t>(1 + c_.nCond);
+    const std::size_t chunks = (m + kChunkRows - 1) / kChunkRows;
+    // Floats per row: the saved activations of every layer, the final norm/head, the backward scratch.
+    const std::size_t perLayer = dM + 1 + dM + 2 * dI + 7 * dI + XO + dI * N;
+    const std::size_t perRow = F + static_cast<std::size_t>(c_.nLayers) * perLayer + (2 * dM + 3) + (2 * dM + 5 * dI + 2 * dI + XO + dI * N);
+    const double need = static_cast<double>(m) * static_cast<double>(perRow) * 4.0 + static_cast<double>(chunks * maxP_) * 4.0;
+    std::size_t freeB = 0, totalB = 0;
+    MFX_CUDA_CHECK(cudaMemGetInfo(&freeB, &totalB));
+    // Release the old buffers first: their memory counts as free for the new ones.
+    double held = static_cast<double>(capacity_) * static_cast<double>(perRow) * 4.0;
+    if (need > 0.92 * (static_cast<double>(freeB) + held)) {
+        char msg[256];
+        std::snprintf(msg, sizeof msg,
+                      "a training batch of %lld samples needs %.1f GiB of GPU memory, %.1f GiB are free; use a smaller "
+                      "--batch or --segment",
+                      M, need / 1073741824.0, (static_cast<double>(freeB) + held) / 1073741824.0);
+        throw ModelError(msg);
+    }
+    capacity_ = 0;
+    feat_.allocate(m * F);
+    for (auto& L : layers_) {
+        L.rIn.allocate(m * dM);
+        L.rstd.allocate(m);
+        L.u.allocate(m * dM);
+        L.xz.allocate(m * 2 * dI);
+        L.xpre.allocate(m * dI);
+        L.xc.allocate(m * dI);
+        L.xdb.allocate(m * XO);
+        L.dtLin.allocate(m * dI);
+        L.dt.allocate(m * dI);
+        L.H.allocate(m * dI * N);
+        L.yss.allocate(m * dI);
+        L.gated.allocate(m * dI);
+    }
+    rF_.allocate(m * dM);
+    rstdF_.allocate(m);
+    f_.allocate(m * dM);
+    out_.allocate(m);
+    gOut_.allocate(m);
+    gr_.allocate(m * dM);
+    gu_.allocate(m * dM);
+    gGated_.allocate(m * dI);
+    gyss_.allocate(m * dI);
+    gxc_.allocate(m * dI);
+    gxpre_.allocate(m * dI);
+    gdtLin_.allocate(m * dI);
+    gxz_.allocate(m * 2 * dI);
+    gxdb_.allocate(m * XO);
+    G_.allocate(m * dI * N);
+    partials_.allocate(chunks * static_cast<std::size_t>(maxP_));
+    capacity_ = M;
+    chunks_ = static_cast<long long>(chunks);
+}
+
+void CudaGradientBackend::upload(const std::vector<double>& params, const mfx::train::SegmentBatch& batch) {
+    const std::size_t B = batch.size(), L = batch.length, F = static_cast<std::size_t>(1 + c_.nCond);
+    // feat = [sample, cond...], sanitised as every engine does: (M, 1 + nCond)
+    hFeat_.resize(B * L * F);
+    for (std::size_t b = 0; b < B; ++b)
+        for (std::size_t t = 0; t < L; ++t) {
+            float* row = hFeat_.data() + (b * L + t) * F;
+            row[0] = sanitizeSample(batch.input[b][t]);
+            for (std::size_t j = 1; j < F; ++j) row[j] = sanitizeSample(batch.cond[b][j - 1]);
+        }
+    MFX_CUDA_CHECK(cudaMemcpyAsync(feat_.get(), hFeat_.data(), hFeat_.size() * sizeof(float), cudaMemcpyHostToDevice, stream_));
+    // Parameters rounded to float (as the CPU tape does), and A = -exp(A_log) computed in float.
+    hParams_.resize(layout_.total);
+    for (std::size_t i = 0; i < layout_.total; ++i) hParams_[i] = static_cast<float>(params[i]);
+    const auto view = mfx::train::viewParams<const float>(layout_, hParams_.data());
+    const std::size_t per = static_cast<std::size_t>(c_.dInner() * c_.dState);
+    hA_.resize(static_cast<std::size_t>(c_.nLayers) * per);
+    for (int l = 0; l < c_.nLayers; ++l)
+        for (std::size_t i = 0; i < per; ++i) hA_[static_cast<std::size_t>(l) * per + i] = -std::exp(view.layers[static_cast<std::size_t>(l)].ALog[i]);
+    MFX_CUDA_CHECK(cudaMemcpyAsync(params_.get(), hParams_.data(), hParams_.size() * sizeof(float), cudaMemcpyHostToDevice, stream_));
+    MFX_CUDA_CHECK(cudaMemcpyAsync(A_.get(), hA_.data(), hA_.size() * sizeof(float), cudaMemcpyHostToDevice, stream_));
+}
+
+LayerTrainParams CudaGradientBackend::layerParams(int l, const TrainDims& d) {
+    const auto P = mfx::train::viewParams<const float>(layout_, params_.get());
+    const auto& W = P.layers[static_cast<std::size_t>(l)];
+    auto& L = layers_[static_cast<std::size_t>(l)];
+    LayerTrainParams p;
+    p.dims = d;
+    p.convWeight = W.convWeight;
+    p.convBias = W.convBias;
+    p.dtWeight = W.dtWeight;
+    p.dtBias = W.dtBias;
+    p.A = A_.get() + static_cast<std::size_t>(l) * static_cast<std::size_t>(d.dInner * d.dState);
+    p.D = W.D;
+    p.xz = L.xz.get();
+    p.xpre = L.xpre.get();
+    p.xc = L.xc.get();
+    p.xdb = L.xdb.get();
+    p.dtLin = L.dtLin.get();
+    p.dt = L.dt.get();
+    p.H = L.H.get();
+    p.yss = L.yss.get();
+    p.gated = L.gated.get();
+    p.gGated = gGated_.get();
+    p.gyss = gyss_.get();
+    p.gxz = gxz_.get();
+    p.gxc = gxc_.get();
+    p.gxpre = gxpre_.get();
+    p.gdtLin = gdtLin_.get();
+    p.gxdb = gxdb_.get();
+    p.G = G_.get();
+    return p;
+}
+
+// out (M, N) (+)= in (M, K) times W, see LinearParams.
+static LinearParams linear(long long M, const float* in, long long ldi, int K, const float* W, long long wsJ, long long wsK,
+                           float* out, long long ldo, int N, bool accumulate = false, const float* bias = nullptr) {
+    LinearParams p;
+    p.M = M;
+    p.in = in;
+    p.ldi = ldi;
+    p.K = K;
+    p.W = W;
+    p.wsJ = wsJ;
+    p.wsK = wsK;
+    p.bias = bias;
+    p.out = out;
+    p.ldo = ldo;
+    p.N = N;
+    p.accumulate = accumulate;
+    return p;
+}
+
+static ReduceParams gemmGrad(const float* gY, long long ldy, int N, const float* X, long long ldx, int K) {
+    ReduceParams r;
+    r.mode = ReduceMode::Gemm;
+    r.gY = gY;
+    r.ldy = ldy;
+    r.X = X;
+    r.ldx = ldx;
+    r.K = K;
+    r.P = N * K;
+    return r;
+}
+
+static ReduceParams productGrad(const float* a, long long lda, const float* b, long long ldb, const float* c, long long ldc, int P) {
+    ReduceParams r;
+    r.mode = ReduceMode::Product;
+    r.a = a;
+    r.lda = lda;
+    r.b = b;
+    r.ldb = ldb;
+    r.c = c;
+    r.ldc = ldc;
+    r.P = P;
+    return r;
+}
+
+void CudaGradientBackend::reduce(ReduceParams r, const TrainDims& d, double* grad) {
+    r.dims = d;
+    r.partials = partials_.get();
+    r.chunkRows = kChunkRows;
+    r.grad = grad;
+    launchTrainReduce(r, stream_);
+}
+
+void CudaGradientBackend::forward(const TrainDims& d) {
+    const long long M = d.M;
+    const int dM = d.dModel, dI = d.dInner, XO = d.xProjOut, F = d.nFeat;
+    const auto P = mfx::train::viewParams<const float>(layout_, params_.get());
+    // r0 = embedding([x, cond])
+    float* r0 = c_.nLayers > 0 ? layers_[0].rIn.get() : rF_.get();
+    launchTrainLinear(linear(M, feat_.get(), F, F, P.embWeight, F, 1, r0, dM, dM, false, P.embBias), stream_);
+    for (int l = 0; l < c_.nLayers; ++l) {
+        const auto& W = P.layers[static_cast<std::size_t>(l)];
+        auto& L = layers_[static_cast<std::size_t>(l)];
+        const LayerTrainParams lp = layerParams(l, d);
+        RmsNormParams n;
+        n.dims = d;
+        n.r = L.rIn.get();
+        n.w = W.norm;
+        n.u = L.u.get();
+        n.rstd = L.rstd.get();
+        launchRmsNormForward(n, stream_);                                                                  // u = RMSNorm(r)
+        launchTrainLinear(linear(M, L.u.get(), dM, dM, W.inProj, dM, 1, L.xz.get(), 2 * dI, 2 * dI), stream_); // xz = in_proj(u)
+        launchConvForward(lp, stream_);                                                                    // xc = SiLU(conv(x))
+        launchTrainLinear(linear(M, L.xc.get(), dI, dI, W.xProj, dI, 1, L.xdb.get(), XO, XO), stream_);      // dt|B|C = x_proj(xc)
+        launchDtForward(lp, stream_);                                                                      // dt = softplus(...)
+        launchScanForward(lp, stream_);                                                                    // H
+        launchGateForward(lp, stream_);                                                                    // yss, gated
+        float* rNext = l + 1 < c_.nLayers ? layers_[static_cast<std::size_t>(l + 1)].rIn.get() : rF_.get();
+        MFX_CUDA_CHECK(cudaMemcpyAsync(rNext, L.rIn.get(), static_cast<std::size_t>(M) * static_cast<std::size_t>(dM) * sizeof(float),
+                                       cudaMemcpyDeviceToDevice, stream_));
+        launchTrainLinear(linear(M, L.gated.get(), dI, dI, W.outProj, dI, 1, rNext, dM, dM, true), stream_); // r += out_proj(gated)
+    }
+    RmsNormParams n;
+    n.dims = d;
+    n.r = rF_.get();
+    n.w = P.normF;
+    n.u = f_.get();
+    n.rstd = rstdF_.get();
+    launchRmsNormForward(n, stream_);
+    HeadParams h;
+    h.dims = d;
+    h.f = f_.get();
+    h.headW = P.headWeight;
+    h.headB = P.headBias;
+    h.skip = P.skip;
+    h.feat = feat_.get();
+    h.out = out_.get();
+    launchHeadForward(h, stream_);
+}
+
+void CudaGradientBackend::backward(const TrainDims& d) {
+    const long long M = d.M;
+    const int dM = d.dModel, dI = d.dInner, N = d.dState, K = d.dConv, R = d.dtRank, XO = d.xProjOut, F = d.nFeat;
+    const auto P = mfx::train::viewParams<const float>(layout_, params_.get());
+    const auto Gd = mfx::train::viewParams<double>(layout_, grad_.get());
+    MFX_CUDA_CHECK(cudaMemsetAsync(grad_.get(), 0, layout_.total * sizeof(double), stream_));
+
+    // Head: y = headW . f + headB + skip * x
+    launchTrainLinear(linear(M, gOut_.get(), 1, 1, P.headWeight, 1, 0, gu_.get(), dM, dM), stream_); // gf = gOut headW
+    reduce(gemmGrad(gOut_.get(), 1, 1, f_.get(), dM, dM), d, Gd.headWeight);
+    reduce(gemmGrad(gOut_.get(), 1, 1, nullptr, 0, 1), d, Gd.headBias);
+    reduce(gemmGrad(gOut_.get(), 1, 1, feat_.get(), F, 1), d, Gd.skip);
+    // norm_f
+    MFX_CUDA_CHECK(cudaMemsetAsync(gr_.get(), 0, static_cast<std::size_t>(M) * static_cast<std::size_t>(dM) * sizeof(float), stream_));
+    RmsNormParams nf;
+    nf.dims = d;
+    nf.r = rF_.get();
+    nf.w = P.normF;
+    nf.rstd = rstdF_.get();
+    nf.gu = gu_.get();
+    nf.gr = gr_.get();
+    launchRmsNormBackward(nf, stream_);
+    reduce(productGrad(gu_.get(), dM, rF_.get(), dM, rstdF_.get(), 1, dM), d, Gd.normF);
+
+    for (int l = c_.nLayers - 1; l >= 0; --l) {
+        const auto& W = P.layers[static_cast<std::size_t>(l)];
+        const auto& GW = Gd.layers[static_cast<std::size_t>(l)];
+        auto& L = layers_[static_cast<std::size_t>(l)];
+        const LayerTrainParams lp = layerParams(l, d);
+        // r_out = r_in + out_proj(gated)
+        reduce(gemmGrad(gr_.get(), dM, dM, L.gated.get(), dI, dI), d, GW.outProj);
+        launchTrainLinear(linear(M, gr_.get(), dM, dM, W.outProj, 1, dI, gGated_.get(), dI, dI), stream_);
+        // gated = yss SiLU(z);  yss = C.h + D x
+        launchGateBackward(lp, stream_);
+        reduce(productGrad(gyss_.get(), dI, L.xc.get(), dI, nullptr, 0, dI), d, GW.D);
+        // the selective scan
+        launchScanBackward(lp, stream_);
+        launchScanBackwardPost(lp, stream_);
+        ReduceParams ra;
+        ra.mode = ReduceMode::ScanA;
+        ra.P = dI * N;
+        ra.G = G_.get();
+        ra.H = L.H.get();
+        ra.dt = L.dt.get();
+        ra.A = lp.A;
+        ra.scale = lp.A; // d/dA_log = A d/dA
+        reduce(ra, d, GW.ALog);
+        // dtLin = dt_proj(xdb[:, :R]) + bias
+        reduce(gemmGrad(gdtLin_.get(), dI, dI, nullptr, 0, 1), d, GW.dtBias);
+        reduce(gemmGrad(gdtLin_.get(), dI, dI, L.xdb.get(), XO, R), d, GW.dtWeight);
+        launchTrainLinear(linear(M, gdtLin_.get(), dI, dI, W.dtWeight, 1, R, gxdb_.get(), XO, R), stream_);
+        // xdb = x_proj(xc)
+        reduce(gemmGrad(gxdb_.get(), XO, XO, L.xc.get(), dI, dI), d, GW.xProj);
+        launchTrainLinear(linear(M, gxdb_.get(), XO, XO, W.xProj, 1, dI, gxc_.get(), dI, dI, true), stream_);
+        // xc = SiLU(conv1d(x))
+        launchConvBackward(lp, stream_);
+        reduce(gemmGrad(gxpre_.get(), dI, dI, nullptr, 0, 1), d, GW.convBias);
+        ReduceParams rc;
+        rc.mode = ReduceMode::ConvWeight;
+        rc.P = dI * K;
+        rc.gxpre = gxpre_.get();
+        rc.xz = L.xz.get();
+        reduce(rc, d, GW.convWeight);
+        // xz = in_proj(u)
+        reduce(gemmGrad(gxz_.get(), 2 * dI, 2 * dI, L.u.get(), dM, dM), d, GW.inProj);
+        launchTrainLinear(linear(M, gxz_.get(), 2 * dI, 2 * dI, W.inProj, 1, dM, gu_.get(), dM, dM), stream_);
+        // u = RMSNorm(r_in): gr += norm backward (gr already holds the residual path)
+        RmsNormParams n;
+        n.dims = d;
+        n.r = L.rIn.get();
+        n.w = W.norm;
+        n.rstd = L.rstd.get();
+        n.gu = gu_.get();
+        n.gr = gr_.get();
+        launchRmsNormBackward(n, stream_);
+        reduce(productGrad(gu_.get(), dM, L.rIn.get(), dM, L.rstd.get(), 1, dM), d, GW.norm);
+    }
+    // r0 = embW [x, cond] + embB
+    reduce(gemmGrad(gr_.get(), dM, dM, feat_.get(), F, F), d, Gd.embWeight);
+    reduce(gemmGrad(gr_.get(), dM, dM, nullptr, 0, 1), d, Gd.embBias);
+}
+
+double CudaGradientBackend::lossAndGradient(const std::vector<double>& params, const mfx::train::SegmentBatch& batch,
+                                            double denominator, const mfx::train::LossOptions& loss, std::vector<double>& grad) {
+    if (params.size() != layout_.total) throw ModelError("parameter vector does not match the model");
+    const std::size_t B = batch.size(), L = batch.length;
+    if (B == 0 || L == 0) {
+        grad.assign(layout_.total, 0.0);
+        hOut_.clear();
+        return 0.0;
+    }
+    if (L > 0x7fffffffu) throw ModelError("training segment too long for the CUDA backend");
+    MFX_CUDA_CHECK(cudaSetDevice(device_));
+    TrainDims d;
+    d.M = static_cast<long long>(B * L);
+    d.L = static_cast<int>(L);
+    d.batch = static_cast<int>(B);
+    d.dModel = c_.dModel;
+    d.dInner = c_.dInner();
+    d.dState = c_.dState;
+    d.dConv = c_.dConv;
+    d.dtRank = c_.dtRank;
+    d.xProjOut = c_.xProjOut();
+    d.nFeat = 1 + c_.nCond;
+    reserve(d.M);
+    upload(params, batch);
+    forward(d);
+    hOut_.resize(B * L);
+    MFX_CUDA_CHECK(cudaMemcpyAsync(hOut_.data(), out_.get(), hOut_.size() * sizeof(float), cudaMemcpyDeviceToHost, stream_));
+    MFX_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    // The loss and d(loss)/d(out) on the host, with the CPU backend's code.
+    hGOut_.resize(B * L);
+    double num = 0;
+    for (std::size_t b = 0; b < B; ++b)
+        num += mfx::train::lossNumeratorAndGrad(hOut_.data() + b * L, batch.target[b], L, batch.warmup, denominator, loss,
+                                                hGOut_.data() + b * L);
+    MFX_CUDA_CHECK(cudaMemcpyAsync(gOut_.get(), hGOut_.data(), hGOut_.size() * sizeof(float), cudaMemcpyHostToDevice, stream_));
+    backward(d);
+    hGrad_.resize(layout_.total);
+    MFX_CUDA_CHECK(cudaMemcpyAsync(hGrad_.data(), grad_.get(), hGrad_.size() * sizeof(double), cudaMemcpyDeviceToHost, stream_));
+    MFX_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    grad = hGrad_;
+    return num;
+}
+
+} // namespace mfx::cuda::train
+
+namespace mfx::train {
+
+std::unique_ptr<GradientBackend> makeCudaGradientBackend(int deviceIndex, const Config& config, std::string& whyNot) {
+    int n = 0;
+    const cudaError_t e = cudaGetDeviceCount(&n);
+    if (e != cudaSuccess || n == 0) {
+        MFX_CUDA_IGNORE(cudaGetLastError());
+        whyNot = std::string("no usable CUDA device") + (e != cudaSuccess ? std::string(" (") + cudaGetErrorString(e) + ")" : "");
+        return nullptr;
+    }
+    if (deviceIndex < 0 || deviceIndex >= n) {
+        whyNot = "CUDA device " + std::to_string(deviceIndex) + " does not exist (" + std::to_string(n) + " found: 0.." +
+                 std::to_string(n - 1) + ")";
+        return nullptr;
+    }
+    try {
+        return std::make_unique<mfx::cuda::train::CudaGradientBackend>(deviceIndex, config);
+    } catch (const ModelError& err) {
+        whyNot = err.what();
+        return nullptr;
+    }
+}
+
+} // namespace mfx::train
