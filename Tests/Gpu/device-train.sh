@@ -3,8 +3,10 @@
 # default-model training runs (Kernels/Train, docs/MODELS.md). Expects in .device-carry/: the
 # binaries mfx_gpu_tests and mfx_train_default (built with -DMFX_CUDA=ON), libhwy and libsndfile with
 # its codec libraries (the device has neither), and data/ = ../shared/data/amp-capture/*.flac.
-# Writes everything under $OUT (or ./device-out). Environment:
-#   STEPS=tests,bench,train    what to run
+# Writes at most 8 files under $OUT (or ./device-out): training runs work in /tmp/train/NAME (kept
+# there for a later call on the same machine to --resume) and come back as train-logs.txt and
+# models.tar (each run's best model and checkpoint). Environment:
+#   STEPS=tests,bench,train,multigpu    what to run (multigpu: needs mambafx and libsamplerate too)
 #   TRAIN_RUNS="name:args;..." training runs started side by side on GPU 0 (and GPU 1 if present, alternating)
 #   TRAIN_SECONDS=300          wall-clock limit of each training run
 set -u
@@ -40,14 +42,36 @@ if [[ $STEPS == *train* ]]; then
   for r in "${RUNS[@]}"; do
     name=${r%%:*}; args=${r#*:}
     gpu=$((i % NGPU))
-    mkdir -p "$OUT/$name"
+    W=/tmp/train/$name
+    mkdir -p "$W"
     CUDA_VISIBLE_DEVICES=$gpu timeout $(( ${TRAIN_SECONDS:-300} + 60 )) $C/mfx_train_default --data $C/data --device cuda \
-      -o "$OUT/$name/model.safetensors" --checkpoint "$OUT/$name/train.ckpt" --max-seconds ${TRAIN_SECONDS:-300} \
-      --hardware "$(nvidia-smi --query-gpu=name --format=csv,noheader -i $gpu | head -1) (gradients), $(nproc)-thread host CPU (validation)" \
-      $args > "$OUT/$name/log.txt" 2>&1 &
+      -o "$W/model.safetensors" --checkpoint "$W/train.ckpt" --max-seconds ${TRAIN_SECONDS:-300} \
+      --hardware "$(nvidia-smi --query-gpu=name --format=csv,noheader -i $gpu | head -1) (gradients), host CPU (validation)" \
+      $args >> "$W/log.txt" 2>&1 &
     i=$((i + 1))
   done
   wait
-  for r in "${RUNS[@]}"; do name=${r%%:*}; echo "-- $name: ${r#*:}"; grep -E "val ESR|done|error|rror" "$OUT/$name/log.txt" | tail -12; done
+  i=0
+  for r in "${RUNS[@]}"; do
+    name=${r%%:*}
+    echo "-- $name (GPU $((i % NGPU))): ${r#*:}"; i=$((i + 1))
+    grep -E "val ESR|done|rror|gradients on" "/tmp/train/$name/log.txt" | tail -8
+  done | tee "$OUT/train-summary.txt"
+  for r in "${RUNS[@]}"; do name=${r%%:*}; echo "==== $name: ${r#*:}"; cat "/tmp/train/$name/log.txt"; done > "$OUT/train-logs.txt"
+  (cd /tmp/train && tar cf "$OUT/models.tar" */model.safetensors */train.ckpt 2>/dev/null)
 fi
+
+if [[ $STEPS == *multigpu* ]]; then
+  echo "== multi-GPU render ($NGPU GPUs)"; date
+  M=/tmp/mg; rm -rf $M; mkdir -p $M/in/sub
+  $C/mambafx capture-signal -o $M/src.wav > /dev/null 2>&1
+  for k in 1 2 3 4 5 6 7 8; do cp $M/src.wav $M/in/f$k.wav; done; mv $M/in/f7.wav $M/in/f8.wav $M/in/sub/
+  { /usr/bin/time -f "%e s wall" $C/mambafx render -m Resources/Models/default.safetensors --devices all --out-dir $M/all $M/in 2>&1
+    /usr/bin/time -f "%e s wall" $C/mambafx render -m Resources/Models/default.safetensors --device cuda:0 --out-dir $M/one $M/in 2>&1
+    for k in 0 1; do $C/mambafx render -m Resources/Models/default.safetensors --device cuda:0 --shard $k/2 --out-dir $M/shard $M/in 2>&1; done
+    echo "outputs: $(find $M/all -name '*.wav' | wc -l) with --devices all, $(find $M/one -name '*.wav' | wc -l) on cuda:0, $(find $M/shard -name '*.wav' | wc -l) from two shards"
+    (cd $M/one && for f in $(find . -name '*.wav'); do cmp -s $f ../all/$f && cmp -s $f ../shard/$f && echo "same: $f" || echo "DIFFERENT: $f"; done)
+  } 2>&1 | grep -v "^\s*$" | tail -40 | tee "$OUT/multigpu.txt"
+fi
+
 date

@@ -5,6 +5,7 @@
 //
 //   mfx_train_default --data DIR -o Resources/Models/default.safetensors [--steps N] [--threads 1]
 //                     [--d-model 16 --layers 2 --d-state 16 --expand 2 --d-conv 4] [--checkpoint F]
+//                     [--device cpu|cuda|cuda:N]   (gradients on a GPU; validation stays on the CPU)
 #include "Model/ModelFile.h"
 #include "Model/RandomModel.h"
 #include "Train/Trainer.h"
@@ -58,6 +59,7 @@ int main(int argc, char** argv) {
     bool headZero = false;
     std::string hardware = "CPU, 1 thread of an AMD EPYC (AVX-512), float32 exact-gradient trainer (mfx::train)";
     double benchOnly = 0;
+    std::string device = "cpu";
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         auto next = [&]() { return std::string(argv[++i]); };
@@ -88,6 +90,7 @@ int main(int argc, char** argv) {
         else if (a == "--head-zero") headZero = true;
         else if (a == "--clip") o.adam.clipNorm = std::stod(next());
         else if (a == "--lr-final") o.adam.lrFinal = std::stod(next());
+        else if (a == "--device") device = next();
         else { std::cerr << "unknown option " << a << "\n"; return 2; }
     }
     c.dtRank = Config::defaultDtRank(c.dModel);
@@ -104,7 +107,11 @@ int main(int argc, char** argv) {
     for (auto& w : init.weights.embeddingWeight) w *= static_cast<float>(embScale);
     for (auto& w : init.weights.embeddingBias) w *= static_cast<float>(embBias);
     if (headZero) for (auto& w : init.weights.headWeight) w = 0.0f;
-    Trainer trainer(init, {tr}, {va}, o);
+    std::string notice;
+    auto backend = makeGradientBackend(device, c, o.threads, notice);
+    if (!notice.empty()) std::cerr << notice << "\n";
+    std::cerr << "gradients on " << backend->name() << "\n";
+    Trainer trainer(init, {tr}, {va}, o, std::move(backend));
     if (!ckpt.empty()) {
         std::ifstream f(ckpt, std::ios::binary);
         if (f) {

@@ -46,6 +46,7 @@ struct TrainArgs {
     std::size_t segment = 4096, warmup = 1024;
     double lr = 1e-3, preEmphasis = 0.0, maxMinutes = 0;
     std::string progress = "auto";
+    std::string device = "auto";
 };
 
 std::string fmt(double v, int prec) {
@@ -124,7 +125,16 @@ void runTrain(const TrainArgs& a) {
     // so the model starts from silence instead of loud random output.
     for (auto& b : init.weights.embeddingBias) b = 0.0f;
     for (auto& w : init.weights.headWeight) w = 0.0f;
-    Trainer trainer(init, data.train, data.val, o);
+    std::string notice;
+    std::unique_ptr<GradientBackend> backend;
+    try {
+        backend = makeGradientBackend(a.device, c, o.threads, notice);
+    } catch (const ModelError& e) {
+        throw UsageError(std::string("--device: ") + e.what());
+    }
+    if (!notice.empty()) printNote(notice);
+    const std::string hardware = backend->name();
+    Trainer trainer(init, data.train, data.val, o, std::move(backend));
     RunState rs;
     if (a.resume) {
         try {
@@ -138,7 +148,7 @@ void runTrain(const TrainArgs& a) {
         std::cerr << "resuming at epoch " << trainer.stepIndex() / stepsPerEpoch + 1 << " (step " << trainer.stepIndex() << ")\n";
     }
     std::cerr << "training " << c.summary() << " on " << fmt(static_cast<double>(trainSamples) / data.sampleRate, 1) << " s of audio, "
-              << a.epochs << " epochs of " << stepsPerEpoch << " steps, " << o.threads << " threads\n";
+              << a.epochs << " epochs of " << stepsPerEpoch << " steps, on " << hardware << "\n";
 
     auto saveCheckpoint = [&]() {
         writeBytes(ckptPath, trainer.checkpoint());
@@ -165,7 +175,7 @@ void runTrain(const TrainArgs& a) {
         m.metadata["latency_samples"] = std::to_string(lat);
         m.metadata["train_time_s"] = std::to_string(static_cast<long>(rs.seconds));
         m.metadata["train_steps"] = std::to_string(trainer.stepIndex());
-        m.metadata["train_hardware"] = "CPU, " + std::to_string(o.threads) + " threads (mambafx train)";
+        m.metadata["train_hardware"] = hardware + " (mambafx train)";
         m.metadata["input_peak_dbfs"] = fmt(data.inputPeakDb, 2);
         m.metadata["target_peak_dbfs"] = fmt(data.targetPeakDb, 2);
         m.metadata[meta::date] = date;
@@ -256,7 +266,9 @@ void addTrainCommand(CLI::App& app) {
     cmd->add_option("--latency", args->latency, "Latency to remove in samples (default: detect it)");
     cmd->add_flag("--allow-clipping", args->allowClipping, "Train even if the target is clipped");
     cmd->add_flag("--overwrite", args->overwrite, "Replace an existing output file");
-    cmd->add_option("--threads", args->threads, "CPU threads (default: all)");
+    cmd->add_option("--device", args->device, "Where the training runs: auto (a CUDA GPU if present), cpu, cuda, cuda:N")
+        ->capture_default_str();
+    cmd->add_option("--threads", args->threads, "CPU threads (default: all; also used for validation on a GPU run)");
     cmd->add_option("--batch", args->batch, "Segments per step")->capture_default_str();
     cmd->add_option("--segment", args->segment, "Samples per segment counted by the loss")->capture_default_str();
     cmd->add_option("--warmup", args->warmup, "Samples run before each segment so the state settles")->capture_default_str();
