@@ -29,7 +29,7 @@ jobs=${MFX_JOBS:-$(nproc)}
 packages=(
     # toolchain and core
     build-essential cmake ninja-build ccache pkg-config git
-    libhwy-dev nlohmann-json3-dev libsamplerate0-dev
+    libhwy-dev nlohmann-json3-dev libsamplerate0-dev libkissfft-dev
     # command-line app and tests
     libsndfile1-dev libcli11-dev catch2 sox
     # plugin (Debian's JUCE 7.0.5 and what its GUI/audio modules need; see ../shared/notes/debian-juce.md)

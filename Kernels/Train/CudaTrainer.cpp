@@ -361,8 +361,8 @@ double CudaGradientBackend::lossAndGradient(const std::vector<double>& params, c
     hGOut_.resize(B * L);
     double num = 0;
     for (std::size_t b = 0; b < B; ++b)
-        num += mfx::train::lossNumeratorAndGrad(hOut_.data() + b * L, batch.target[b], L, batch.warmup, denominator, loss,
-                                                hGOut_.data() + b * L);
+        num += mfx::train::segmentLossAndGrad(hOut_.data() + b * L, batch.target[b], L, batch.warmup, denominator,
+                                              static_cast<int>(B), loss, hGOut_.data() + b * L);
     MFX_CUDA_CHECK(cudaMemcpyAsync(gOut_.get(), hGOut_.data(), hGOut_.size() * sizeof(float), cudaMemcpyHostToDevice, stream_));
     backward(d);
     hGrad_.resize(layout_.total);

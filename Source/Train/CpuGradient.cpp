@@ -26,7 +26,7 @@ public:
         PreparedParams<float> pp(config_);
         pp.set(params);
         std::vector<std::vector<float>> segGrad(B);
-        std::vector<double> segNum(B, 0.0);
+        std::vector<double> segLoss(B, 0.0);
         out_.assign(B * len, 0.0f);
         const int nThreads = std::max(1, std::min<int>(threads_, static_cast<int>(B)));
         auto work = [&](int w) {
@@ -38,7 +38,7 @@ public:
                     std::copy(batch.cond[i], batch.cond[i] + nCond, cond.data() + t * static_cast<std::size_t>(nCond));
                 float* y = out_.data() + i * len;
                 pass.forward(pp, batch.input[i], nCond ? cond.data() : nullptr, len, y);
-                segNum[i] = lossNumeratorAndGrad(y, batch.target[i], len, batch.warmup, den, loss, gy.data());
+                segLoss[i] = segmentLossAndGrad(y, batch.target[i], len, batch.warmup, den, static_cast<int>(B), loss, gy.data());
                 segGrad[i].assign(layout_.total, 0.0f);
                 pass.backward(pp, gy.data(), segGrad[i].data());
             }
@@ -51,12 +51,12 @@ public:
             for (auto& t : ts) t.join();
         }
         grad.assign(layout_.total, 0.0);
-        double num = 0;
+        double total = 0;
         for (std::size_t i = 0; i < B; ++i) {
-            num += segNum[i];
+            total += segLoss[i];
             for (std::size_t k = 0; k < grad.size(); ++k) grad[k] += static_cast<double>(segGrad[i][k]);
         }
-        return num;
+        return total;
     }
 
     std::vector<float> lastOutput() const override { return out_; }

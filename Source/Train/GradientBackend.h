@@ -1,8 +1,9 @@
 #pragma once
 // Where a training step's forward and backward passes run. The CPU backend runs the float tape
 // (Tape.h) on threads, one segment each; the CUDA backend (Kernels/Train) runs the whole batch on a
-// GPU. Both compute the same function: the loss numerator of Loss.h and its exact gradient with
-// respect to every parameter, summed over the batch, every segment starting from zero state.
+// GPU. Both compute the same function: the batch loss of Loss.h (segmentLossAndGrad, computed on
+// the host by both) and its exact gradient with respect to every parameter, every segment starting
+// from zero state.
 #include "Loss.h"
 #include "Params.h"
 
@@ -28,8 +29,8 @@ public:
     virtual ~GradientBackend() = default;
     virtual std::string name() const = 0; // e.g. "cpu (16 threads)", "cuda:0 (NVIDIA H200)"
 
-    // Returns the loss numerator summed over the batch and writes grad (layout.total, overwritten)
-    // = d(numerator / denominator)/d(params), summed over the segments. params (layout.total).
+    // Returns the batch loss (the sum of segmentLossAndGrad over the segments, `denominator` being the
+    // batch's ESR denominator) and writes grad (layout.total, overwritten) = d(loss)/d(params).
     virtual double lossAndGradient(const std::vector<double>& params, const SegmentBatch& batch, double denominator,
                                    const LossOptions& loss, std::vector<double>& grad) = 0;
 

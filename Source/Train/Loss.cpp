@@ -1,4 +1,5 @@
 #include "Loss.h"
+#include "SpectralLoss.h"
 
 #include <algorithm>
 
@@ -48,6 +49,20 @@ double lossNumeratorAndGrad(const T* pred, const float* target, std::size_t L, s
     return num;
 }
 
+template <typename T>
+double segmentLossAndGrad(const T* pred, const float* target, std::size_t L, std::size_t warmup, double den, int batchSize,
+                          const LossOptions& o, T* gPred) {
+    const double num = lossNumeratorAndGrad(pred, target, L, warmup, den, o, gPred);
+    double loss = den > 0 ? num / den : 0.0;
+    if (o.stftWeight > 0) {
+        const double w = o.stftWeight / std::max(1, batchSize);
+        loss += w * stftLossAndGrad(pred, target, L, warmup, o.stftSizes, w, gPred);
+    }
+    return loss;
+}
+
+template double segmentLossAndGrad<float>(const float*, const float*, std::size_t, std::size_t, double, int, const LossOptions&, float*);
+template double segmentLossAndGrad<double>(const double*, const float*, std::size_t, std::size_t, double, int, const LossOptions&, double*);
 template double lossNumeratorAndGrad<float>(const float*, const float*, std::size_t, std::size_t, double, const LossOptions&, float*);
 template double lossNumeratorAndGrad<double>(const double*, const float*, std::size_t, std::size_t, double, const LossOptions&, double*);
 

@@ -122,9 +122,9 @@ StepResult Trainer::step() {
         if (nCond) batch.cond.push_back(r.cond.data());
     }
     std::vector<double> grad;
-    const double num = backend_->lossAndGradient(params_, batch, den, o_.loss, grad);
+    const double loss = backend_->lossAndGradient(params_, batch, den, o_.loss, grad);
     StepResult res;
-    res.loss = num / den;
+    res.loss = loss;
     res.lr = scheduledLr(o_.adam, step_, o_.totalSteps);
     res.gradNorm = adam_.update(params_, grad, res.lr);
     ++step_;

@@ -34,7 +34,7 @@ struct TrainOptions {
 };
 
 struct StepResult {
-    double loss = 0;     // batch ESR (with pre-emphasis if enabled)
+    double loss = 0;     // batch loss: ESR (with pre-emphasis if enabled) + the STFT term if enabled
     double gradNorm = 0; // before clipping
     double lr = 0;
 };

@@ -149,8 +149,10 @@ TEST_CASE("train: a short conditioned run writes the model with its metadata and
         for (const auto& s : args) argv.push_back(s.c_str());
         return apps::runApp(*app, static_cast<int>(argv.size()), argv.data());
     };
-    REQUIRE(run({}) == 0);
+    REQUIRE(run({"--device", "cpu"}) == 0);
     const Model m = loadModel(out);
+    CHECK(m.metadata.at("train_loss") == "plain ESR");
+    CHECK_THAT(m.metadata.at("train_hardware"), Catch::StartsWith("cpu (2 threads)"));
     CHECK(m.config.nCond == 1);
     CHECK(m.metadata.at("name") == "Test amp");
     CHECK(m.metadata.at("author") == "CI");
@@ -173,4 +175,19 @@ TEST_CASE("train: a short conditioned run writes the model with its metadata and
     std::memcpy(&step, b.data() + 16 + cfgLen, 8);
     // 2 recordings x (6 s - 3 s kept for validation) = 288000 samples / (4 x 2048) per step = 35 steps per epoch.
     CHECK(step == 3 * 35);
+    // The STFT term: trains, and the metadata says so.
+    const std::string out2 = dir.file("amp-stft.safetensors");
+    auto app = apps::makeMainApp();
+    apps::addTrainCommand(*app);
+    const std::vector<std::string> args2 = {"mambafx", "train", "--input", dir.file("in.wav"), "--target", dir.file("g1.wav"), "-o", out2,
+                                            "--size", "nano", "--epochs", "1", "--segment", "2048", "--warmup", "512", "--batch", "4",
+                                            "--threads", "2", "--progress", "never", "--stft-weight", "0.1", "--stft-sizes", "256,1024"};
+    std::vector<const char*> argv2;
+    for (const auto& a : args2) argv2.push_back(a.c_str());
+    REQUIRE(apps::runApp(*app, static_cast<int>(argv2.size()), argv2.data()) == 0);
+    CHECK(loadModel(out2).metadata.at("train_loss") == "plain ESR + 0.100 x multi-resolution STFT (FFT sizes 256, 1024)");
+    // Impossible options are usage errors.
+    CHECK(run({"--overwrite", "--stft-sizes", "100"}) == apps::kExitUsage);
+    CHECK(run({"--overwrite", "--stft-weight", "-1"}) == apps::kExitUsage);
+    CHECK(run({"--overwrite", "--device", "tpu"}) == apps::kExitUsage);
 }

@@ -91,6 +91,7 @@ int main(int argc, char** argv) {
         else if (a == "--clip") o.adam.clipNorm = std::stod(next());
         else if (a == "--lr-final") o.adam.lrFinal = std::stod(next());
         else if (a == "--device") device = next();
+        else if (a == "--stft-weight") o.loss.stftWeight = std::stod(next());
         else { std::cerr << "unknown option " << a << "\n"; return 2; }
     }
     c.dtRank = Config::defaultDtRank(c.dModel);

@@ -44,7 +44,8 @@ struct TrainArgs {
     long latency = -1;
     int threads = 0, batch = 8;
     std::size_t segment = 4096, warmup = 1024;
-    double lr = 1e-3, preEmphasis = 0.0, maxMinutes = 0;
+    double lr = 1e-3, preEmphasis = 0.0, maxMinutes = 0, stftWeight = 0.0;
+    std::vector<int> stftSizes{256, 1024, 4096};
     std::string progress = "auto";
     std::string device = "auto";
 };
@@ -109,6 +110,12 @@ void runTrain(const TrainArgs& a) {
     o.threads = a.threads > 0 ? a.threads : std::max(1u, std::thread::hardware_concurrency());
     o.seed = a.seed;
     o.loss.preEmphasis = a.preEmphasis;
+    o.loss.stftWeight = a.stftWeight;
+    o.loss.stftSizes = a.stftSizes;
+    for (int n : a.stftSizes)
+        if (n < 16 || n > 65536 || (n & (n - 1)) != 0)
+            throw UsageError("--stft-sizes: " + std::to_string(n) + " is not a power of two between 16 and 65536");
+    if (a.stftWeight < 0) throw UsageError("--stft-weight must be 0 (off) or positive");
     o.adam.lr = a.lr;
     o.adam.lrFinal = a.lr / 100;
     if (a.batch < 1 || a.segment < 64) throw UsageError("--batch must be >= 1 and --segment >= 64");
@@ -169,6 +176,13 @@ void runTrain(const TrainArgs& a) {
         m.metadata[meta::validationEsr] = fmt(esrVal, 6);
         m.metadata[meta::trainEsr] = fmt(trainLoss, 6);
         m.metadata["size"] = a.size;
+        std::string lossText = a.preEmphasis > 0 ? "ESR with pre-emphasis " + fmt(a.preEmphasis, 2) : std::string("plain ESR");
+        if (a.stftWeight > 0) {
+            lossText += " + " + fmt(a.stftWeight, 3) + " x multi-resolution STFT (FFT sizes";
+            for (std::size_t i = 0; i < a.stftSizes.size(); ++i) lossText += (i ? ", " : " ") + std::to_string(a.stftSizes[i]);
+            lossText += ")";
+        }
+        m.metadata["train_loss"] = lossText;
         m.metadata["parameters"] = std::to_string(c.parameterCount());
         long lat = 0;
         for (long l : data.latencies) lat = std::max(lat, l);
@@ -274,6 +288,10 @@ void addTrainCommand(CLI::App& app) {
     cmd->add_option("--warmup", args->warmup, "Samples run before each segment so the state settles")->capture_default_str();
     cmd->add_option("--lr", args->lr, "Peak learning rate (Adam; cosine decay to lr/100)")->capture_default_str();
     cmd->add_option("--pre-emphasis", args->preEmphasis, "Pre-emphasis coefficient of the loss (0 = plain ESR)")->capture_default_str();
+    cmd->add_option("--stft-weight", args->stftWeight,
+                    "Weight of the multi-resolution STFT term added to the ESR loss (0 = off; e.g. 0.1)")->capture_default_str();
+    cmd->add_option("--stft-sizes", args->stftSizes, "FFT sizes of the STFT term (hop size/4, Hann window)")
+        ->capture_default_str()->delimiter(',');
     cmd->add_option("--max-minutes", args->maxMinutes, "Stop (with a checkpoint) after this many minutes");
     cmd->add_option("--progress", args->progress, "auto | always | never")->capture_default_str();
     cmd->callback([args]() { runTrain(*args); });
