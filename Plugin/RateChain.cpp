@@ -82,17 +82,10 @@ void RateChain::process(const float* const* in, const float* const* raw, float* 
 }
 
 void RateChain::setConditioning(const float* values) noexcept {
-    std::copy(values, values + kMaxCond, cond_);
-    slot_.setConditioning(cond_);
+    slot_.setConditioning(values, kMaxCond);
 }
 
 void RateChain::runModel(const float* const* in, float* const* out, int nch, int n, bool linked) noexcept {
-    if (slot_.swapPending()) {
-        // Let the slot pick up the new engine now (a zero-length block), then give it this block's
-        // conditioning: the slot itself only carries over values the previous model had.
-        slot_.process(in, out, 1, 0);
-        slot_.setConditioning(cond_);
-    }
     if (linked && nch > 1) {
         slot_.process(in, out, 1, n);
         for (int c = 1; c < nch; ++c) std::copy(out[0], out[0] + n, out[c]);

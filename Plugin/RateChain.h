@@ -70,7 +70,6 @@ private:
     int latency_ = 0;
     int modelChunk_ = kMaxChunk; // most model-rate samples one up-resampler call may produce
     EngineSlot slot_;
-    float cond_[kMaxCond] = {};
     std::atomic<bool> started_{false};
 
     std::unique_ptr<Resampler> up_[kMaxChannels], down_[kMaxChannels];

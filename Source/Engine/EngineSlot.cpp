@@ -7,7 +7,7 @@ namespace mfx {
 
 EngineSlot::EngineSlot(int maxChannels, int maxBlock)
     : scratch_(static_cast<std::size_t>(std::max(1, maxChannels)) * static_cast<std::size_t>(std::max(1, maxBlock)), 0.0f),
-      cond_(16, 0.0f), maxChannels_(std::max(1, maxChannels)), maxBlock_(std::max(1, maxBlock)) {}
+      cond_(kMaxCond, 0.0f), maxChannels_(std::max(1, maxChannels)), maxBlock_(std::max(1, maxBlock)) {}
 
 EngineSlot::~EngineSlot() {
     delete pending_.exchange(nullptr);
@@ -87,12 +87,10 @@ void EngineSlot::process(const float* const* in, float* const* out, int numChann
     }
 }
 
-void EngineSlot::setConditioning(const float* values) noexcept {
-    RealtimeEngine* cur = current_.load(std::memory_order_relaxed);
-    const int nCond = cur ? cur->config().nCond : 0;
-    for (int j = 0; j < nCond && j < static_cast<int>(cond_.size()); ++j) cond_[static_cast<std::size_t>(j)] = values[j];
-    if (cur) cur->setConditioning(values);
-    if (fadingOut_ && fadingOut_->config().nCond == nCond) fadingOut_->setConditioning(values);
+void EngineSlot::setConditioning(const float* values, int count) noexcept {
+    for (int j = 0; j < count && j < kMaxCond; ++j) cond_[static_cast<std::size_t>(j)] = values[j];
+    if (RealtimeEngine* cur = current_.load(std::memory_order_relaxed)) cur->setConditioning(cond_.data());
+    if (fadingOut_) fadingOut_->setConditioning(cond_.data());
 }
 
 void EngineSlot::reset() noexcept {

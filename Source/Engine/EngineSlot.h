@@ -32,8 +32,11 @@ public:
 
     // Audio thread. Processes numChannels channels of n samples; with no engine, copies input to output.
     void process(const float* const* in, float* const* out, int numChannels, int n) noexcept;
-    // Audio thread: forwarded to the current engine(s). `values` holds the current model's nCond values.
-    void setConditioning(const float* values) noexcept;
+    // Audio thread: the conditioning inputs' values in order, `count` of them (at most 16 are kept).
+    // They are held for every engine, the current, the fading and the next one: each reads its own
+    // nCond of them; inputs never set are 0. So a model with more inputs than the last one still
+    // gets the values set for them.
+    void setConditioning(const float* values, int count) noexcept;
     void reset() noexcept;
 
     // The engine the audio thread is using (for display; may change right after the call).
@@ -53,7 +56,8 @@ private:
     static constexpr int kRetireSlots = 8;
     std::atomic<RealtimeEngine*> retired_[kRetireSlots] = {};
     std::vector<float> scratch_;          // (maxChannels, maxBlock) old engine's output during a crossfade
-    std::vector<float> cond_;             // (16) last conditioning values
+    static constexpr int kMaxCond = 16;   // Config allows nCond <= 16
+    std::vector<float> cond_;             // (kMaxCond) last conditioning values
     int maxChannels_, maxBlock_;
 };
 

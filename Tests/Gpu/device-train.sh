@@ -1,8 +1,9 @@
 #!/bin/bash
 # Runs on the device machine: the GPU training tests, the training throughput of each size, and
 # default-model training runs (Kernels/Train, docs/MODELS.md). Expects in .device-carry/: the
-# binaries mfx_gpu_tests and mfx_train_default (built with -DMFX_CUDA=ON), libhwy and libsndfile with
-# its codec libraries (the device has neither), and data/ = ../shared/data/amp-capture/*.flac.
+# binaries mfx_gpu_tests and mfx_train_default (built with -DMFX_CUDA=ON, stripped), libhwy,
+# libkissfft-float and libsndfile with its codec libraries (the device has none of them; `ldd` lists
+# them), libsamplerate and mambafx for the multi-GPU step, and data/ = ../shared/data/amp-capture/*.flac.
 # Writes at most 8 files under $OUT (or ./device-out): training runs work in /tmp/train/NAME (kept
 # there for a later call on the same machine to --resume) and come back as train-logs.txt and
 # models.tar (each run's best model and checkpoint). Environment:
