@@ -70,6 +70,20 @@ struct Reader {
         return v;
     }
 };
+// Plain ESR over every recording: summed numerators / summed denominators.
+double esrOverRecordings(const std::vector<Recording>& recs, const std::vector<std::vector<float>>& preds) {
+    double num = 0, den = 0;
+    for (std::size_t i = 0; i < recs.size(); ++i) {
+        const auto& tg = recs[i].target;
+        for (std::size_t t = 0; t < tg.size(); ++t) {
+            const double e = static_cast<double>(tg[t]) - static_cast<double>(preds[i][t]);
+            num += e * e;
+            den += static_cast<double>(tg[t]) * static_cast<double>(tg[t]);
+        }
+    }
+    return den > 0 ? num / den : 0.0;
+}
+
 constexpr char kMagic[8] = {'M', 'F', 'X', 'C', 'K', 'P', 'T', '1'};
 
 } // namespace
@@ -164,20 +178,33 @@ double validationEsr(const Model& model, const std::vector<Recording>& recs, int
         for (int w = 0; w < nThreads; ++w) ts.emplace_back(work, w);
         for (auto& t : ts) t.join();
     }
-    double num = 0, den = 0;
-    for (std::size_t i = 0; i < recs.size(); ++i) {
-        const auto& tg = recs[i].target;
-        for (std::size_t t = 0; t < tg.size(); ++t) {
-            const double e = static_cast<double>(tg[t]) - static_cast<double>(preds[i][t]);
-            num += e * e;
-            den += static_cast<double>(tg[t]) * static_cast<double>(tg[t]);
-        }
-    }
+    const double e = esrOverRecordings(recs, preds);
     if (outputs) *outputs = std::move(preds);
-    return den > 0 ? num / den : 0.0;
+    return e;
 }
 
-double Trainer::validate(std::vector<std::vector<float>>* outputs) const { return validationEsr(model_, val_, o_.threads, outputs); }
+double validationEsr(const Model& model, const std::vector<Recording>& recs, RenderBackend& backend,
+                     std::vector<std::vector<float>>* outputs) {
+    if (recs.empty()) return -1.0;
+    backend.prepare(model, 1);
+    std::vector<std::vector<float>> preds(recs.size());
+    for (std::size_t i = 0; i < recs.size(); ++i) {
+        backend.reset();
+        if (model.config.nCond > 0) backend.setConditioning(recs[i].cond.data());
+        preds[i].assign(recs[i].input.size(), 0.0f);
+        const float* in = recs[i].input.data();
+        float* out = preds[i].data();
+        backend.process(&in, &out, 1, recs[i].input.size());
+    }
+    const double e = esrOverRecordings(recs, preds);
+    if (outputs) *outputs = std::move(preds);
+    return e;
+}
+
+double Trainer::validate(std::vector<std::vector<float>>* outputs) const {
+    if (valBackend_) return validationEsr(model_, val_, *valBackend_, outputs);
+    return validationEsr(model_, val_, o_.threads, outputs);
+}
 
 std::vector<std::uint8_t> Trainer::checkpoint() const {
     std::vector<std::uint8_t> b(kMagic, kMagic + 8);

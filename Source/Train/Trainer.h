@@ -2,6 +2,7 @@
 // The trainer: random segments (warm-up prefix + counted part) from the training recordings, exact
 // gradients from a GradientBackend (the CPU tape on threads, or CUDA), Adam, and validation ESR on
 // whole recordings with the state starting at zero. Deterministic for a seed on a given backend.
+#include "../Backend/Backend.h"
 #include "GradientBackend.h"
 #include "Loss.h"
 #include "Optimizer.h"
@@ -46,6 +47,11 @@ std::vector<float> renderRecording(const Model& model, const Recording& r);
 double validationEsr(const Model& model, const std::vector<Recording>& recs, int threads,
                      std::vector<std::vector<float>>* outputs = nullptr);
 
+// The same with every recording rendered whole through a render backend (Backend.h: the offline
+// CPU path or CUDA), i.e. exactly what the engines produce; the backend is prepared for `model`.
+double validationEsr(const Model& model, const std::vector<Recording>& recs, RenderBackend& backend,
+                     std::vector<std::vector<float>>* outputs = nullptr);
+
 class Trainer {
 public:
     // Throws std::invalid_argument if a recording is shorter than one segment or conditioning sizes mismatch.
@@ -56,7 +62,9 @@ public:
     StepResult step();
     // Plain ESR over every validation recording (summed numerators / summed denominators),
     // each run whole from zero state. If `outputs` is given it receives each prediction.
+    // Renders through the validation backend when one is set, else with the float tape.
     double validate(std::vector<std::vector<float>>* outputs = nullptr) const;
+    void setValidationBackend(std::unique_ptr<RenderBackend> b) { valBackend_ = std::move(b); }
 
 
     long stepIndex() const { return step_; }
@@ -80,6 +88,7 @@ private:
     std::vector<Recording> train_, val_;
     TrainOptions o_;
     std::unique_ptr<GradientBackend> backend_;
+    std::unique_ptr<RenderBackend> valBackend_; // optional, for validate()
     Adam adam_;
     long step_ = 0;
 };

@@ -60,6 +60,12 @@ TEST_CASE("Training on a tanh drive into a one-pole low-pass reaches ESR 0.02", 
     ReferenceState st(trainer.model().config);
     const auto ref = referenceForward(trainer.model(), va.input.data(), nullptr, va.input.size(), st);
     CHECK(std::fabs(esr(ref.data(), va.target.data(), va.target.size()) - after) < 1e-4 + 1e-3 * after);
+    // ... and what the offline CPU path (the engines) measures through a render backend.
+    auto cpu = makeCpuBackend();
+    const double viaBackend = validationEsr(trainer.model(), {va}, *cpu);
+    CHECK(std::fabs(viaBackend - after) < 1e-5 + 1e-4 * after);
+    trainer.setValidationBackend(makeCpuBackend());
+    CHECK(trainer.validate() == viaBackend);
 }
 
 TEST_CASE("Conditioned training: a gain knob at three settings generalises to an unseen setting", "[train]") {

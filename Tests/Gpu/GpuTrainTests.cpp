@@ -196,6 +196,13 @@ TEST_CASE("Training on the GPU learns the synthetic effect like the CPU trainer"
     const double e = gpuTrainer.validate();
     std::printf("[train] GPU synthetic run: validation ESR %.5f after %ld steps; first-20-step loss difference to the CPU %.3g\n",
                 e, o.totalSteps, maxStepDiff);
+    // Validation through the CUDA render backend (forward passes on the GPU) agrees with the tape's.
+    std::string why;
+    auto render = makeCudaBackend(0, c, why);
+    REQUIRE(render != nullptr);
+    const double eGpu = validationEsr(gpuTrainer.model(), {va}, *render);
+    std::printf("[train] validation ESR through the CUDA render backend %.6f, the float tape %.6f\n", eGpu, e);
+    CHECK(std::fabs(eGpu - e) < 1e-5 + 1e-4 * e);
     CHECK(maxStepDiff < 1e-3);
     CHECK(e < 0.02);
     CHECK(gpuTrainer.backend().name().rfind("cuda:", 0) == 0);

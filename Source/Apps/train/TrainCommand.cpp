@@ -142,6 +142,14 @@ void runTrain(const TrainArgs& a) {
     if (!notice.empty()) printNote(notice);
     const std::string hardware = backend->name();
     Trainer trainer(init, data.train, data.val, o, std::move(backend));
+    {
+        // Validation renders through the same kind of backend as `mambafx render` (GPU or the
+        // offline CPU path): the ESR printed and stored is what the engines produce.
+        OfflineOptions cpu;
+        cpu.numThreads = o.threads;
+        std::string vnotice;
+        trainer.setValidationBackend(makeBackend(a.device, c, cpu, vnotice));
+    }
     RunState rs;
     if (a.resume) {
         try {
