@@ -10,6 +10,8 @@
 #include "hwy/highway.h"
 #include "hwy/contrib/math/math-inl.h"
 
+#include "Engine/PreparedModel.h"
+
 #include <cmath>
 #include <cstddef>
 
@@ -17,6 +19,7 @@ HWY_BEFORE_NAMESPACE();
 namespace mfx::kernels::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 using DF = hn::ScalableTag<float>;
+constexpr float kNormEps = 1e-5f; // RMSNorm eps, as in the reference
 
 // 2^y for the engine. y clamped to [-125, 127]; n = round(y) via the 1.5*2^23 shifter (the float bits
 // of y + shifter hold n in the low mantissa bits), f = y - n in [-0.5, 0.5] exactly, 2^f by a
@@ -40,10 +43,60 @@ HWY_INLINE V FastExp2(DF d, V y) {
     p = hn::MulAdd(p, f, hn::Set(d, 0.24022650695910069f));
     p = hn::MulAdd(p, f, hn::Set(d, 0.69314718055994529f));
     p = hn::MulAdd(p, f, hn::Set(d, 1.0f));
-    // bits(kt) = 0x4B400000 + n;  2^f * 2^n: add n to the exponent field of p (p in [0.70, 1.42])
-    const auto n23 = hn::ShiftLeft<23>(hn::Sub(hn::BitCast(di, kt), hn::Set(di, 0x4B400000)));
+    // bits(kt) = 0x4B400000 + n;  2^f * 2^n: add n to the exponent field of p (p in [0.70, 1.42]).
+    // n << 23 = bits(kt) << 23 modulo 2^32, as 0x4B400000 << 23 overflows to 0.
+    const auto n23 = hn::ShiftLeft<23>(hn::BitCast(di, kt));
     return hn::BitCast(d, hn::Add(hn::BitCast(di, p), n23));
 }
+
+// The scan's decay exp(dt A) = 2^(y16 / 16), y16 = dt (16 A log2 e) <= 0 (PreparedLayer::A16), on
+// targets with 16 float lanes: n = round(y16) via the shifter, f = y16 - n in [-1/2, 1/2] exactly,
+// 2^(f/16) by its degree-3 Taylor polynomial (relative error < 1e-8; exact 1 at f = 0, so slow decays
+// dt A ~ 0 stay accurate), times T[n mod 16] = 2^((n mod 16) / 16) from a one-register table (a lane
+// permute: the low 4 bits of bits(kt) are n mod 16), times 2^floor(n/16) added into the exponent
+// bits ((bits(kt) >> 4) << 23, the 0x4B400000 offset again overflowing away). 4 multiply-pipe
+// operations instead of FastExp2's 7. y16 clamped at -2000 (2^-125).
+#undef MFX_SCAN_TABLE
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3 && !HWY_HAVE_SCALABLE
+#define MFX_SCAN_TABLE 1
+template <class V>
+HWY_INLINE V Exp2Sixteenths(DF d, V y16) {
+    const hn::RebindToSigned<DF> di;
+    HWY_ALIGN static constexpr float kT[16] = {
+        1.0f, 1.04427378242741384f, 1.09050773266525766f, 1.13878863475669165f, 1.18920711500272107f,
+        1.24185781207348405f, 1.29683955465100967f, 1.35425554693689273f, 1.41421356237309505f,
+        1.47682614593949931f, 1.54221082540794082f, 1.61049033194925431f, 1.68179283050742909f,
+        1.75625216037329948f, 1.83400808640934246f, 1.91520656139714729f};
+    y16 = hn::Max(y16, hn::Set(d, -2000.0f));
+    const V shifter = hn::Set(d, 12582912.0f); // 1.5 * 2^23
+    const V kt = hn::Add(y16, shifter);
+    const V f = hn::Sub(y16, hn::Sub(kt, shifter));
+    constexpr float c1 = 0.04332169878499658f;   // ln2 / 16
+    constexpr float c2 = 9.383847928089871e-4f;  // (ln2 / 16)^2 / 2
+    constexpr float c3 = 1.3550807779497455e-5f; // (ln2 / 16)^3 / 6
+    V p = hn::MulAdd(hn::Set(d, c3), f, hn::Set(d, c2));
+    p = hn::MulAdd(p, f, hn::Set(d, c1));
+    p = hn::MulAdd(p, f, hn::Set(d, 1.0f));
+    const auto bits = hn::BitCast(di, kt);
+    const V t = V{_mm512_permutexvar_ps(bits.raw, hn::Load(d, kT).raw)};
+    const auto e23 = hn::ShiftLeft<23>(hn::ShiftRight<4>(bits));
+    return hn::BitCast(d, hn::Add(hn::BitCast(di, hn::Mul(p, t)), e23));
+}
+#else
+#define MFX_SCAN_TABLE 0
+#endif
+
+// exp(dt A) for the selective scan from dt and A as stored for this target (ScanA).
+template <class V>
+HWY_INLINE V ScanDecay(DF d, V dtv, V A) {
+#if MFX_SCAN_TABLE
+    return Exp2Sixteenths(d, hn::Mul(dtv, A));
+#else
+    return FastExp2<true>(d, hn::Mul(dtv, A));
+#endif
+}
+// (dState, dInnerP): 16 A log2 e with the table decay, A log2 e otherwise.
+HWY_INLINE const float* ScanA(const PreparedLayer& L) { return MFX_SCAN_TABLE ? L.A16.data() : L.Alog2e.data(); }
 
 // exp(x) for SiLU and softplus: x clamped to [-87.3, 88.0]; n = round(x / ln2) via the shifter,
 // f = x - n ln2 with a two-part ln2 (Cody-Waite: no rounding error from the reduction), exp(f) by its
@@ -75,8 +128,54 @@ HWY_INLINE V Silu(DF d, V v) {
     return hn::Div(v, hn::Add(hn::Set(d, 1.0f), FastExp(d, hn::Neg(v))));
 }
 
-// NV output vectors of one row at once; each output is one FMA chain over k ascending, so results do
-// not depend on how outputs are grouped.
+// Linear layers: y[j] = (p0 + p1) + (p2 + p3), where partial p_s is one FMA chain over the inputs
+// k = s, s + kSplit, s + 2 kSplit, ... (ascending), p0 starting from the initial value (bias, the
+// accumulated y, or 0) and p1..p3 from 0; partials that get no input are left out of the sum. Four
+// short chains instead of one long one: a single row (real-time block size 1) waits inDim / 4 FMA
+// latencies, not inDim. The grouping depends only on inDim, never on rows, tiles or SIMD width.
+constexpr int kSplit = 4;
+constexpr int kMaxTile = HWY_MAX_BYTES >= 64 ? 4 : 2; // output vectors per tile: kSplit * tile accumulators in registers
+
+// a[v] (NV vectors): in, the initial values; out, the layer's outputs for row xr.
+template <int NV>
+HWY_INLINE void LinearAcc(const float* HWY_RESTRICT xr, int inDim, const float* HWY_RESTRICT Wt, std::size_t outP,
+                          hn::Vec<DF>* HWY_RESTRICT a) {
+    const DF d;
+    const std::size_t L = hn::Lanes(d);
+    hn::Vec<DF> p[kSplit][NV];
+#pragma GCC unroll 16
+    for (int v = 0; v < NV; ++v) {
+        p[0][v] = a[v];
+#pragma GCC unroll 4
+        for (int s = 1; s < kSplit; ++s) p[s][v] = hn::Zero(d);
+    }
+    int k = 0;
+    for (; k + kSplit <= inDim; k += kSplit)
+#pragma GCC unroll 4
+        for (int s = 0; s < kSplit; ++s) {
+            const auto xv = hn::Set(d, xr[k + s]);
+            const float* w = Wt + static_cast<std::size_t>(k + s) * outP;
+#pragma GCC unroll 16
+            for (int v = 0; v < NV; ++v) p[s][v] = hn::MulAdd(xv, hn::LoadU(d, w + static_cast<std::size_t>(v) * L), p[s][v]);
+        }
+#pragma GCC unroll 4
+    for (int s = 0; s < kSplit; ++s) // the last inDim % kSplit inputs (a compile-time s keeps p in registers)
+        if (k + s < inDim) {
+            const auto xv = hn::Set(d, xr[k + s]);
+            const float* w = Wt + static_cast<std::size_t>(k + s) * outP;
+#pragma GCC unroll 16
+            for (int v = 0; v < NV; ++v) p[s][v] = hn::MulAdd(xv, hn::LoadU(d, w + static_cast<std::size_t>(v) * L), p[s][v]);
+        }
+#pragma GCC unroll 16
+    for (int v = 0; v < NV; ++v) {
+        if (inDim >= 4) a[v] = hn::Add(hn::Add(p[0][v], p[1][v]), hn::Add(p[2][v], p[3][v]));
+        else if (inDim == 3) a[v] = hn::Add(hn::Add(p[0][v], p[1][v]), p[2][v]);
+        else if (inDim == 2) a[v] = hn::Add(p[0][v], p[1][v]);
+        else a[v] = p[0][v];
+    }
+}
+
+// NV output vectors of one row: initial values from y (accumulate), bias, or 0; then LinearAcc.
 template <int NV>
 HWY_INLINE void LinearTile(const float* HWY_RESTRICT xr, int inDim, const float* HWY_RESTRICT Wt, std::size_t outP,
                            const float* HWY_RESTRICT bias, float* HWY_RESTRICT yr, bool accumulate) {
@@ -86,11 +185,7 @@ HWY_INLINE void LinearTile(const float* HWY_RESTRICT xr, int inDim, const float*
     for (int v = 0; v < NV; ++v)
         a[v] = accumulate ? hn::LoadU(d, yr + static_cast<std::size_t>(v) * L)
                           : (bias ? hn::LoadU(d, bias + static_cast<std::size_t>(v) * L) : hn::Zero(d));
-    for (int k = 0; k < inDim; ++k) {
-        const auto xv = hn::Set(d, xr[k]);
-        const float* w = Wt + static_cast<std::size_t>(k) * outP;
-        for (int v = 0; v < NV; ++v) a[v] = hn::MulAdd(xv, hn::LoadU(d, w + static_cast<std::size_t>(v) * L), a[v]);
-    }
+    LinearAcc<NV>(xr, inDim, Wt, outP, a);
     for (int v = 0; v < NV; ++v) hn::StoreU(a[v], d, yr + static_cast<std::size_t>(v) * L);
 }
 
@@ -104,13 +199,20 @@ HWY_INLINE void LinearImpl(const float* HWY_RESTRICT x, std::size_t xStride, std
         const float* xr = x + t * xStride;
         float* yr = y + t * yStride;
         int j = 0;
-        for (; j + 4 * L <= outP; j += 4 * L) LinearTile<4>(xr, inDim, Wt + j, OP, bias ? bias + j : nullptr, yr + j, accumulate);
+        for (; j + kMaxTile * L <= outP; j += kMaxTile * L)
+            LinearTile<kMaxTile>(xr, inDim, Wt + j, OP, bias ? bias + j : nullptr, yr + j, accumulate);
         const int rest = (outP - j) / L;
         if (rest == 3) LinearTile<3>(xr, inDim, Wt + j, OP, bias ? bias + j : nullptr, yr + j, accumulate);
         else if (rest == 2) LinearTile<2>(xr, inDim, Wt + j, OP, bias ? bias + j : nullptr, yr + j, accumulate);
         else if (rest == 1) LinearTile<1>(xr, inDim, Wt + j, OP, bias ? bias + j : nullptr, yr + j, accumulate);
     }
 }
+
+// RMSNorm's scale 1 / sqrt(sum(x^2) / dim + eps); shared by every path so the scalar arithmetic is identical
+HWY_INLINE float RmsScale(float sumSq, int dim, float eps) { return 1.0f / std::sqrt(sumSq / static_cast<float>(dim) + eps); }
+
+// out = headB + (norm_f(r) . headW) + skip * sample; shared by every path
+HWY_INLINE float HeadOut(float headB, float dot, float skip, float in) { return headB + dot + skip * in; }
 
 HWY_INLINE void RmsNormImpl(const float* HWY_RESTRICT x, std::size_t rows, int dim, int dimP, const float* HWY_RESTRICT w,
                  float eps, float* HWY_RESTRICT y) {
@@ -124,7 +226,7 @@ HWY_INLINE void RmsNormImpl(const float* HWY_RESTRICT x, std::size_t rows, int d
             const auto v = hn::LoadU(d, xr + j);
             ss = hn::MulAdd(v, v, ss);
         }
-        const float scale = 1.0f / std::sqrt(hn::GetLane(hn::SumOfLanes(d, ss)) / static_cast<float>(dim) + eps);
+        const float scale = RmsScale(hn::GetLane(hn::SumOfLanes(d, ss)), dim, eps);
         const auto s = hn::Set(d, scale);
         for (int j = 0; j < dimP; j += L)
             hn::StoreU(hn::Mul(hn::Mul(hn::LoadU(d, xr + j), s), hn::LoadU(d, w + j)), d, yr + j);
@@ -147,15 +249,17 @@ HWY_INLINE void ConvSiluImpl(const float* HWY_RESTRICT window, std::size_t rows,
     }
 }
 
+// softplus(x) = x > 20 ? x : log1p(exp(x))
+template <class V>
+HWY_INLINE V SoftplusV(DF d, V x) {
+    const auto twenty = hn::Set(d, 20.0f);
+    return hn::IfThenElse(hn::Gt(x, twenty), x, hn::Log1p(d, FastExp(d, hn::Min(x, twenty))));
+}
+
 HWY_INLINE void SoftplusImpl(float* HWY_RESTRICT v, std::size_t n) {
     const DF d;
     const std::size_t L = hn::Lanes(d);
-    const auto twenty = hn::Set(d, 20.0f);
-    for (std::size_t i = 0; i < n; i += L) {
-        const auto x = hn::LoadU(d, v + i);
-        const auto sp = hn::Log1p(d, FastExp(d, hn::Min(x, twenty)));
-        hn::StoreU(hn::IfThenElse(hn::Gt(x, twenty), x, sp), d, v + i);
-    }
+    for (std::size_t i = 0; i < n; i += L) hn::StoreU(SoftplusV(d, hn::LoadU(d, v + i)), d, v + i);
 }
 
 // NB states n0..n0+NB-1 of one lane group, held in registers across the block's time steps:
@@ -179,7 +283,7 @@ HWY_INLINE void ScanChunk(std::size_t rows, std::size_t P, int c, int n0, int dS
         const float* Ct = Bt + dState;
         auto acc = n0 == 0 ? hn::Zero(d) : hn::LoadU(d, y + o);
         for (int i = 0; i < NB; ++i) {
-            const auto dA = FastExp2<true>(d, hn::Mul(dtv, Ar[i])); // exp(dt A) = 2^(dt A log2 e); dt > 0, A < 0
+            const auto dA = ScanDecay(d, dtv, Ar[i]); // exp(dt A); dt > 0, A < 0
             hr[i] = hn::MulAdd(dA, hr[i], hn::Mul(dtx, hn::Set(d, Bt[i])));
             acc = hn::MulAdd(hr[i], hn::Set(d, Ct[i]), acc);
         }
@@ -206,7 +310,7 @@ HWY_INLINE void SelectiveScanImpl(std::size_t rows, int dState, int dInnerP, int
             auto acc = hn::Zero(d);
             for (int n = 0; n < dState; ++n) {
                 float* hp = h + static_cast<std::size_t>(n) * P + static_cast<std::size_t>(c);
-                const auto dA = FastExp2<true>(d, hn::Mul(dtv, hn::LoadU(d, A + static_cast<std::size_t>(n) * P + static_cast<std::size_t>(c))));
+                const auto dA = ScanDecay(d, dtv, hn::LoadU(d, A + static_cast<std::size_t>(n) * P + static_cast<std::size_t>(c)));
                 const auto hv = hn::MulAdd(dA, hn::LoadU(d, hp), hn::Mul(dtx, hn::Set(d, Bt[n])));
                 hn::StoreU(hv, d, hp);
                 acc = hn::MulAdd(hv, hn::Set(d, Ct[n]), acc);
@@ -240,7 +344,7 @@ HWY_INLINE void HeadImpl(const float* HWY_RESTRICT u, std::size_t rows, int dimP
         auto a = hn::Zero(d);
         for (int j = 0; j < dimP; j += L)
             a = hn::MulAdd(hn::LoadU(d, u + t * static_cast<std::size_t>(dimP) + j), hn::LoadU(d, headW + j), a);
-        out[t] = headB + hn::GetLane(hn::SumOfLanes(d, a)) + skip * in[t];
+        out[t] = HeadOut(headB, hn::GetLane(hn::SumOfLanes(d, a)), skip, in[t]);
     }
 }
 

@@ -72,6 +72,8 @@ PreparedModel::PreparedModel(const Model& model) : model_(model) {
             for (int d = 0; d < dInnerP; ++d)
                 L.Alog2e[static_cast<std::size_t>(n * dInnerP + d)] = static_cast<float>(
                     d < dIn ? -std::exp(static_cast<double>(src.ALog[static_cast<std::size_t>(d * N + n)])) * 1.4426950408889634 : -1.0);
+        L.A16.resize(L.Alog2e.size());
+        for (std::size_t i = 0; i < L.A16.size(); ++i) L.A16[i] = 16.0f * L.Alog2e[i];
         copyPadded(L.D, src.D, dInnerP);
         transposeInto(L.outProjT, src.outProj, c.dModel, dIn, dModelP);
     }
@@ -85,7 +87,7 @@ std::size_t PreparedModel::memoryBytes() const noexcept {
     std::size_t n = embT.size() + embB.size() + normF.size() + headW.size();
     for (const auto& L : layers)
         n += L.norm.size() + L.inProjT.size() + L.convW.size() + L.convB.size() + L.xProjT.size() + L.dtProjT.size() +
-             L.dtBias.size() + L.Alog2e.size() + L.D.size() + L.outProjT.size();
+             L.dtBias.size() + L.Alog2e.size() + L.A16.size() + L.D.size() + L.outProjT.size();
     return n * sizeof(float);
 }
 

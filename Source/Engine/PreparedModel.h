@@ -42,6 +42,7 @@ struct PreparedLayer {
     AlignedFloats dtProjT;  // (dtRank, dInnerP)
     AlignedFloats dtBias;   // (dInnerP)
     AlignedFloats Alog2e;   // (dState, dInnerP): A log2(e) = -exp(A_log) log2(e), transposed, so exp(dt A) = 2^(dt Alog2e); pad lanes -1
+    AlignedFloats A16;      // (dState, dInnerP): 16 Alog2e (exact), the scan's input on 16-lane targets (KernelOps-inl.h Exp2Sixteenths)
     AlignedFloats D;        // (dInnerP)
     AlignedFloats outProjT; // (dInner, dModelP)
 };
