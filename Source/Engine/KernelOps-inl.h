@@ -249,11 +249,23 @@ HWY_INLINE void ConvSiluImpl(const float* HWY_RESTRICT window, std::size_t rows,
     }
 }
 
-// softplus(x) = x > 20 ? x : log1p(exp(x))
+// softplus(x) = log1p(exp(x)) = max(x, 0) + log1p(t), t = exp(-|x|) in (0, 1], with
+// log1p(t) = 2 atanh(s) = 2 s (1 + s^2/3 + s^4/5 + ... + s^12/13), s = t / (2 + t) in (0, 1/3]
+// (truncation < 2e-8 relative; the series in w = s^2 evaluated Estrin-style for a short latency).
+// Relative error < 1e-6 (KernelTests); for x > 17 the log1p term is below half an ulp of x, so
+// large inputs pass through unchanged.
 template <class V>
 HWY_INLINE V SoftplusV(DF d, V x) {
-    const auto twenty = hn::Set(d, 20.0f);
-    return hn::IfThenElse(hn::Gt(x, twenty), x, hn::Log1p(d, FastExp(d, hn::Min(x, twenty))));
+    const V t = FastExp(d, hn::Neg(hn::Abs(x)));
+    const V s = hn::Div(t, hn::Add(hn::Set(d, 2.0f), t));
+    const V w = hn::Mul(s, s);
+    const V w2 = hn::Mul(w, w);
+    const V q01 = hn::MulAdd(w, hn::Set(d, 1.0f / 3.0f), hn::Set(d, 1.0f));
+    const V q23 = hn::MulAdd(w, hn::Set(d, 1.0f / 7.0f), hn::Set(d, 1.0f / 5.0f));
+    const V q45 = hn::MulAdd(w, hn::Set(d, 1.0f / 11.0f), hn::Set(d, 1.0f / 9.0f));
+    const V q456 = hn::MulAdd(w2, hn::Set(d, 1.0f / 13.0f), q45);
+    const V q = hn::MulAdd(hn::Mul(w2, w2), q456, hn::MulAdd(w2, q23, q01));
+    return hn::MulAdd(hn::Add(s, s), q, hn::Max(x, hn::Zero(d)));
 }
 
 HWY_INLINE void SoftplusImpl(float* HWY_RESTRICT v, std::size_t n) {
