@@ -57,7 +57,7 @@ BlockRunner::BlockRunner(const PreparedModel& pm, std::size_t maxRows, int timeC
     s_.inSan.resize(maxRows);
     s_.feat.resize(maxRows * Z(1 + c.nCond));
     s_.r.resize(maxRows * Z(pm.dModelP));
-    s_.u.resize(maxRows * Z(pm.dModelP));
+    s_.scale.resize(maxRows);
     s_.xz.resize(maxRows * 2 * Z(pm.dInnerP));
     s_.window.resize((Z(c.dConv - 1) + maxRows) * Z(pm.dInnerP));
     s_.xc.resize(maxRows * Z(pm.dInnerP));
@@ -80,7 +80,7 @@ std::size_t ChannelState::memoryBytes() const noexcept {
 
 std::size_t BlockRunner::scratchBytes() const noexcept {
     const BlockScratch& s = s_;
-    return sizeof(float) * (s.inSan.size() + s.feat.size() + s.r.size() + s.u.size() + s.xz.size() + s.window.size() +
+    return sizeof(float) * (s.inSan.size() + s.feat.size() + s.r.size() + s.scale.size() + s.xz.size() + s.window.size() +
                             s.xc.size() + s.xdbc.size() + s.dt.size() + s.y.size() + s.chunkH.size() + s.chunkS.size());
 }
 

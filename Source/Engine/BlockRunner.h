@@ -28,7 +28,7 @@ struct BlockScratch {
     AlignedFloats inSan;  // (maxRows) sanitised input samples
     AlignedFloats feat;   // (maxRows, 1 + nCond) [sample, cond...]
     AlignedFloats r;      // (maxRows, dModelP) residual stream
-    AlignedFloats u;      // (maxRows, dModelP) normed
+    AlignedFloats scale;  // (maxRows) RMSNorm scale of each row of r
     AlignedFloats xz;     // (maxRows, 2*dInnerP) in_proj output [x | z]
     AlignedFloats window; // (dConv - 1 + maxRows, dInnerP) conv inputs with history
     AlignedFloats xc;     // (maxRows, dInnerP) SiLU(conv(x))

@@ -202,10 +202,11 @@ HWY_INLINE void LinearAcc(const float* HWY_RESTRICT xr, int inDim, const float* 
     }
 }
 
-// NV output vectors of one row: initial values from y (accumulate), bias, or 0; then LinearAcc.
+// NV output vectors of one row: initial values from y (accumulate), bias, or 0; then LinearAcc; then
+// times the row's scale if given (RMSNorm folded into in_proj: in_proj(RMSNorm(r)) = s * (r Wt')).
 template <int NV>
 HWY_INLINE void LinearTile(const float* HWY_RESTRICT xr, int inDim, const float* HWY_RESTRICT Wt, std::size_t outP,
-                           const float* HWY_RESTRICT bias, float* HWY_RESTRICT yr, bool accumulate) {
+                           const float* HWY_RESTRICT bias, float* HWY_RESTRICT yr, bool accumulate, const float* HWY_RESTRICT scale) {
     const DF d;
     const std::size_t L = hn::Lanes(d);
     hn::Vec<DF> a[NV];
@@ -213,50 +214,52 @@ HWY_INLINE void LinearTile(const float* HWY_RESTRICT xr, int inDim, const float*
         a[v] = accumulate ? hn::LoadU(d, yr + static_cast<std::size_t>(v) * L)
                           : (bias ? hn::LoadU(d, bias + static_cast<std::size_t>(v) * L) : hn::Zero(d));
     LinearAcc<NV>(xr, inDim, Wt, outP, a);
+    if (scale)
+        for (int v = 0; v < NV; ++v) a[v] = hn::Mul(a[v], hn::Set(d, *scale));
     for (int v = 0; v < NV; ++v) hn::StoreU(a[v], d, yr + static_cast<std::size_t>(v) * L);
 }
 
+// rowScale: (rows) per-row factors applied last, or nullptr
 HWY_INLINE void LinearImpl(const float* HWY_RESTRICT x, std::size_t xStride, std::size_t rows, int inDim,
                            const float* HWY_RESTRICT Wt, int outP, const float* HWY_RESTRICT bias, float* HWY_RESTRICT y,
-                           std::size_t yStride, bool accumulate) {
+                           std::size_t yStride, bool accumulate, const float* HWY_RESTRICT rowScale = nullptr) {
     const DF d;
     const int L = static_cast<int>(hn::Lanes(d));
     const std::size_t OP = static_cast<std::size_t>(outP);
     for (std::size_t t = 0; t < rows; ++t) {
         const float* xr = x + t * xStride;
         float* yr = y + t * yStride;
+        const float* sc = rowScale ? rowScale + t : nullptr;
         int j = 0;
         for (; j + kMaxTile * L <= outP; j += kMaxTile * L)
-            LinearTile<kMaxTile>(xr, inDim, Wt + j, OP, bias ? bias + j : nullptr, yr + j, accumulate);
+            LinearTile<kMaxTile>(xr, inDim, Wt + j, OP, bias ? bias + j : nullptr, yr + j, accumulate, sc);
         const int rest = (outP - j) / L;
-        if (rest == 3) LinearTile<3>(xr, inDim, Wt + j, OP, bias ? bias + j : nullptr, yr + j, accumulate);
-        else if (rest == 2) LinearTile<2>(xr, inDim, Wt + j, OP, bias ? bias + j : nullptr, yr + j, accumulate);
-        else if (rest == 1) LinearTile<1>(xr, inDim, Wt + j, OP, bias ? bias + j : nullptr, yr + j, accumulate);
+        if (rest == 3) LinearTile<3>(xr, inDim, Wt + j, OP, bias ? bias + j : nullptr, yr + j, accumulate, sc);
+        else if (rest == 2) LinearTile<2>(xr, inDim, Wt + j, OP, bias ? bias + j : nullptr, yr + j, accumulate, sc);
+        else if (rest == 1) LinearTile<1>(xr, inDim, Wt + j, OP, bias ? bias + j : nullptr, yr + j, accumulate, sc);
     }
 }
 
 // RMSNorm's scale 1 / sqrt(sum(x^2) / dim + eps); shared by every path so the scalar arithmetic is identical
 HWY_INLINE float RmsScale(float sumSq, int dim, float eps) { return 1.0f / std::sqrt(sumSq / static_cast<float>(dim) + eps); }
 
-// out = headB + (norm_f(r) . headW) + skip * sample; shared by every path
-HWY_INLINE float HeadOut(float headB, float dot, float skip, float in) { return headB + dot + skip * in; }
+// out = headB + s (r . headW') + skip * sample, headW' = norm_f weight * head weight (PreparedModel),
+// s = norm_f's RMS scale; shared by every path
+HWY_INLINE float HeadOut(float headB, float dot, float s, float skip, float in) { return headB + dot * s + skip * in; }
 
-HWY_INLINE void RmsNormImpl(const float* HWY_RESTRICT x, std::size_t rows, int dim, int dimP, const float* HWY_RESTRICT w,
-                 float eps, float* HWY_RESTRICT y) {
+// scale[t] = RmsScale(sum_j x[t, j]^2): the row's RMSNorm factor (the norm weight is folded into the
+// next layer's weights). The sum is one FMA chain over the vectors, then Highway's SumOfLanes.
+HWY_INLINE void RmsScaleImpl(const float* HWY_RESTRICT x, std::size_t rows, int dim, int dimP, float eps, float* HWY_RESTRICT scale) {
     const DF d;
     const int L = static_cast<int>(hn::Lanes(d));
     for (std::size_t t = 0; t < rows; ++t) {
         const float* xr = x + t * static_cast<std::size_t>(dimP);
-        float* yr = y + t * static_cast<std::size_t>(dimP);
         auto ss = hn::Zero(d);
         for (int j = 0; j < dimP; j += L) {
             const auto v = hn::LoadU(d, xr + j);
             ss = hn::MulAdd(v, v, ss);
         }
-        const float scale = RmsScale(hn::GetLane(hn::SumOfLanes(d, ss)), dim, eps);
-        const auto s = hn::Set(d, scale);
-        for (int j = 0; j < dimP; j += L)
-            hn::StoreU(hn::Mul(hn::Mul(hn::LoadU(d, xr + j), s), hn::LoadU(d, w + j)), d, yr + j);
+        scale[t] = RmsScale(hn::GetLane(hn::SumOfLanes(d, ss)), dim, eps);
     }
 }
 
@@ -375,15 +378,15 @@ HWY_INLINE void SelectiveScanImpl(std::size_t rows, int dState, int dInnerP, int
     }
 }
 
-HWY_INLINE void HeadImpl(const float* HWY_RESTRICT u, std::size_t rows, int dimP, const float* HWY_RESTRICT headW, float headB,
-              float skip, const float* HWY_RESTRICT in, float* HWY_RESTRICT out) {
+HWY_INLINE void HeadImpl(const float* HWY_RESTRICT r, std::size_t rows, int dimP, const float* HWY_RESTRICT headW, float headB,
+              float skip, const float* HWY_RESTRICT scale, const float* HWY_RESTRICT in, float* HWY_RESTRICT out) {
     const DF d;
     const int L = static_cast<int>(hn::Lanes(d));
     for (std::size_t t = 0; t < rows; ++t) {
         auto a = hn::Zero(d);
         for (int j = 0; j < dimP; j += L)
-            a = hn::MulAdd(hn::LoadU(d, u + t * static_cast<std::size_t>(dimP) + j), hn::LoadU(d, headW + j), a);
-        out[t] = HeadOut(headB, hn::GetLane(hn::SumOfLanes(d, a)), skip, in[t]);
+            a = hn::MulAdd(hn::LoadU(d, r + t * static_cast<std::size_t>(dimP) + j), hn::LoadU(d, headW + j), a);
+        out[t] = HeadOut(headB, hn::GetLane(hn::SumOfLanes(d, a)), scale[t], skip, in[t]);
     }
 }
 

@@ -126,10 +126,11 @@ HWY_INLINE void RunBlockT(const PreparedModel& pm, ChannelState& st, BlockScratc
     });
     for (int l = 0; l < c.nLayers; ++l) {
         const PreparedLayer& L = pm.layers[Z(l)];
-        // u = RMSNorm(r);  [x | z] = in_proj(u);  window rows dConv-1+t = x[t]
+        // [x | z] = in_proj(RMSNorm(r)) = s * (r inProjT'), s the row's RMS scale;  window rows dConv-1+t = x[t]
         par(rows, kRowGrain, [&](std::size_t b, std::size_t e) {
-            RmsNormImpl(s.r.data() + b * MP, e - b, c.dModel, Mp, L.norm.data(), kNormEps, s.u.data() + b * MP);
-            LinearImpl(s.u.data() + b * MP, MP, e - b, c.dModel, L.inProjT.data(), 2 * P, nullptr, s.xz.data() + b * 2 * PP, 2 * PP, false);
+            RmsScaleImpl(s.r.data() + b * MP, e - b, c.dModel, Mp, kNormEps, s.scale.data() + b);
+            LinearImpl(s.r.data() + b * MP, MP, e - b, c.dModel, L.inProjT.data(), 2 * P, nullptr, s.xz.data() + b * 2 * PP, 2 * PP, false,
+                       s.scale.data() + b);
             for (std::size_t t = b; t < e; ++t) CopyFloats(s.window.data() + (Z(K1) + t) * PP, s.xz.data() + t * 2 * PP, PP);
         });
         // window rows [0, dConv-1) = conv state;  xc = SiLU(conv1d(window));  then conv state = last dConv-1 rows
@@ -153,10 +154,10 @@ HWY_INLINE void RunBlockT(const PreparedModel& pm, ChannelState& st, BlockScratc
             LinearImpl(s.y.data() + b * PP, PP, e - b, c.dInner(), L.outProjT.data(), Mp, nullptr, s.r.data() + b * MP, MP, true);
         });
     }
-    // out = head(norm_f(r)) + skip * sample
+    // out = head(norm_f(r)) + skip * sample = headB + s (r . headW') + skip * sample
     par(rows, kRowGrain, [&](std::size_t b, std::size_t e) {
-        RmsNormImpl(s.r.data() + b * MP, e - b, c.dModel, Mp, pm.normF.data(), kNormEps, s.u.data() + b * MP);
-        HeadImpl(s.u.data() + b * MP, e - b, Mp, pm.headW.data(), pm.headB, pm.skip, s.inSan.data() + b, io.out + b);
+        RmsScaleImpl(s.r.data() + b * MP, e - b, c.dModel, Mp, kNormEps, s.scale.data() + b);
+        HeadImpl(s.r.data() + b * MP, e - b, Mp, pm.headW.data(), pm.headB, pm.skip, s.scale.data() + b, s.inSan.data() + b, io.out + b);
     });
 }
 

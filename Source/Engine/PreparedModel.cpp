@@ -56,7 +56,8 @@ PreparedModel::PreparedModel(const Model& model) : model_(model) {
         for (int j = 0; j < 2 * dIn; ++j) {
             const int col = j < dIn ? j : dInnerP + (j - dIn);
             for (int k = 0; k < c.dModel; ++k)
-                L.inProjT[static_cast<std::size_t>(k * 2 * dInnerP + col)] = src.inProj[static_cast<std::size_t>(j * c.dModel + k)];
+                L.inProjT[static_cast<std::size_t>(k * 2 * dInnerP + col)] =
+                    src.inProj[static_cast<std::size_t>(j * c.dModel + k)] * src.norm[static_cast<std::size_t>(k)];
         }
         // conv1d.weight (dInner, 1, dConv) -> (dConv, dInnerP)
         L.convW.resize(static_cast<std::size_t>(K) * static_cast<std::size_t>(dInnerP));
@@ -79,6 +80,7 @@ PreparedModel::PreparedModel(const Model& model) : model_(model) {
     }
     copyPadded(normF, w.normF, dModelP);
     copyPadded(headW, w.headWeight, dModelP);
+    for (int k = 0; k < c.dModel; ++k) headW[static_cast<std::size_t>(k)] *= normF[static_cast<std::size_t>(k)];
     headB = w.headBias[0];
     skip = w.skip[0];
 }

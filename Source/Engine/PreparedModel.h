@@ -34,8 +34,8 @@ private:
 };
 
 struct PreparedLayer {
-    AlignedFloats norm;     // (dModelP)
-    AlignedFloats inProjT;  // (dModel, 2*dInnerP): columns [x | z]
+    AlignedFloats norm;     // (dModelP) the RMSNorm weight (folded into inProjT; kept for reference)
+    AlignedFloats inProjT;  // (dModel, 2*dInnerP): columns [x | z], row k times norm[k] (RMSNorm weight folded in)
     AlignedFloats convW;    // (dConv, dInnerP): tap k multiplies the input from dConv-1-k steps ago
     AlignedFloats convB;    // (dInnerP)
     AlignedFloats xProjT;   // (dInner, xOutP): columns [dt (dtRank) | B (dState) | C (dState) | pad]
@@ -59,8 +59,8 @@ public:
     AlignedFloats embT;  // (1 + nCond, dModelP)
     AlignedFloats embB;  // (dModelP)
     std::vector<PreparedLayer> layers;
-    AlignedFloats normF; // (dModelP)
-    AlignedFloats headW; // (dModelP)
+    AlignedFloats normF; // (dModelP) norm_f weight (folded into headW; kept for reference)
+    AlignedFloats headW; // (dModelP) head weight times normF
     float headB = 0, skip = 0;
 
 private:

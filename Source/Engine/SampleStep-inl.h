@@ -57,22 +57,23 @@ HWY_INLINE void LayerStep(const PreparedLayer& Ly, int dModel, float* HWY_RESTRI
     const DF d;
     constexpr int L = static_cast<int>(hn::MaxLanes(DF())), MV = S::Mp / L, PV = S::P / L, XV = S::Xp / L;
     constexpr int P = S::P, N = S::dState, K1 = S::dConv - 1, R = S::dtRank;
-    alignas(64) float u[S::Mp];     // (Mp) RMSNorm(r)
+    alignas(64) float u[S::Mp];     // (Mp) r, for the broadcasts
     alignas(64) float xc[S::P];     // (P) SiLU(conv1d(x))
     alignas(64) float xdbc[S::Xp];  // (Xp) x_proj(xc) = [dt | B | C]
     alignas(64) float y[S::P];      // (P) gated scan output
 
-    // u = RMSNorm(r)                                            (RmsNormImpl)
-    {
-        V ss = hn::Zero(d);
-        for (int v = 0; v < MV; ++v) ss = hn::MulAdd(r[v], r[v], ss);
-        const V s = hn::Set(d, RmsScale(hn::GetLane(hn::SumOfLanes(d, ss)), dModel, kNormEps));
-        for (int v = 0; v < MV; ++v) hn::Store(hn::Mul(hn::Mul(r[v], s), hn::Load(d, Ly.norm.data() + v * L)), d, u + v * L);
+    // [x | z] = in_proj(RMSNorm(r)) = s * (r inProjT'): the products start from r while s is computed
+    // (RmsScaleImpl, LinearImpl with a row scale)
+    V ss = hn::Zero(d);
+    for (int v = 0; v < MV; ++v) {
+        ss = hn::MulAdd(r[v], r[v], ss);
+        hn::Store(r[v], d, u + v * L);
     }
-    // [x | z] = in_proj(u)                                       (LinearImpl)
+    const V s = hn::Set(d, RmsScale(hn::GetLane(hn::SumOfLanes(d, ss)), dModel, kNormEps));
     V xz[2 * PV]; // [x | z]
     for (int v = 0; v < 2 * PV; ++v) xz[v] = hn::Zero(d);
     LinearRow<2 * PV>(u, S::dModel, Ly.inProjT.data(), 2 * P, xz);
+    for (int v = 0; v < 2 * PV; ++v) xz[v] = hn::Mul(xz[v], s);
     const V* x = xz;
     const V* z = xz + PV;
     // xc = SiLU(convB + sum_k convW[k] window[k]), window = [conv state rows oldest first, x]; then
@@ -147,14 +148,13 @@ HWY_NOINLINE void RunSamples(const PreparedModel& pm, ChannelState& st, const Bl
         for (int l = 0; l < c.nLayers; ++l)
             LayerStep<S>(pm.layers[static_cast<std::size_t>(l)], c.dModel, st.conv[static_cast<std::size_t>(l)].data(),
                          st.ssm[static_cast<std::size_t>(l)].data(), r);
-        // out = head(norm_f(r)) + skip * sample                 (RmsNormImpl, HeadImpl)
+        // out = headB + s (r . headW') + skip * sample          (RmsScaleImpl, HeadImpl)
         V ss = hn::Zero(d);
         for (int v = 0; v < MV; ++v) ss = hn::MulAdd(r[v], r[v], ss);
-        const V s = hn::Set(d, RmsScale(hn::GetLane(hn::SumOfLanes(d, ss)), c.dModel, kNormEps));
+        const float s = RmsScale(hn::GetLane(hn::SumOfLanes(d, ss)), c.dModel, kNormEps);
         V a = hn::Zero(d);
-        for (int v = 0; v < MV; ++v)
-            a = hn::MulAdd(hn::Mul(hn::Mul(r[v], s), hn::Load(d, pm.normF.data() + v * L)), hn::Load(d, pm.headW.data() + v * L), a);
-        io.out[t] = HeadOut(pm.headB, hn::GetLane(hn::SumOfLanes(d, a)), pm.skip, inSan);
+        for (int v = 0; v < MV; ++v) a = hn::MulAdd(r[v], hn::Load(d, pm.headW.data() + v * L), a);
+        io.out[t] = HeadOut(pm.headB, hn::GetLane(hn::SumOfLanes(d, a)), s, pm.skip, inSan);
     }
 }
 
