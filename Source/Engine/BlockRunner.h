@@ -32,7 +32,8 @@ struct BlockScratch {
     AlignedFloats xz;     // (maxRows, 2*dInnerP) in_proj output [x | z]
     AlignedFloats window; // (dConv - 1 + maxRows, dInnerP) conv inputs with history
     AlignedFloats xc;     // (maxRows, dInnerP) SiLU(conv(x))
-    AlignedFloats xdbc;   // (maxRows, xOutP) x_proj output [dt | B | C]
+    AlignedFloats dtr;    // (maxRows, dtRank) x_proj output, dt part
+    AlignedFloats bc;     // (maxRows, bcP) x_proj output, [B | C]
     AlignedFloats dt;     // (maxRows, dInnerP)
     AlignedFloats y;      // (maxRows, dInnerP) gated scan output
     // time-chunked scan only (numChunks > 0)

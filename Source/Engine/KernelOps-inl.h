@@ -263,6 +263,24 @@ HWY_INLINE void RmsScaleImpl(const float* HWY_RESTRICT x, std::size_t rows, int 
     }
 }
 
+// dot(x, w) over dimP floats: one FMA chain over the vectors (ascending), then SumOfLanes. x_proj's dt
+// columns this way: the dt path waits for a few vector FMAs instead of a whole x_proj row.
+HWY_INLINE float DotRow(const float* HWY_RESTRICT x, const float* HWY_RESTRICT w, int dimP) {
+    const DF d;
+    const int L = static_cast<int>(hn::Lanes(d));
+    auto a = hn::Mul(hn::LoadU(d, x), hn::LoadU(d, w));
+    for (int j = L; j < dimP; j += L) a = hn::MulAdd(hn::LoadU(d, x + j), hn::LoadU(d, w + j), a);
+    return hn::GetLane(hn::SumOfLanes(d, a));
+}
+
+// dtr[t, r] = DotRow(xc[t], Wdt[r])   (xc: (rows, dInnerP), Wdt: (dtRank, dInnerP), dtr: (rows, dtRank))
+HWY_INLINE void DtDotImpl(const float* HWY_RESTRICT xc, std::size_t rows, int dInnerP, const float* HWY_RESTRICT Wdt, int dtRank,
+                          float* HWY_RESTRICT dtr) {
+    const std::size_t P = static_cast<std::size_t>(dInnerP), R = static_cast<std::size_t>(dtRank);
+    for (std::size_t t = 0; t < rows; ++t)
+        for (std::size_t r = 0; r < R; ++r) dtr[t * R + r] = DotRow(xc + t * P, Wdt + r * P, dInnerP);
+}
+
 HWY_INLINE void ConvSiluImpl(const float* HWY_RESTRICT window, std::size_t rows, int dConv, const float* HWY_RESTRICT convW,
                   const float* HWY_RESTRICT convB, int dInnerP, float* HWY_RESTRICT xc) {
     const DF d;
@@ -309,8 +327,8 @@ HWY_INLINE void SoftplusImpl(float* HWY_RESTRICT v, std::size_t n) {
 // acc[t] is kept in y between chunks, so each output is the same FMA chain as an unchunked loop.
 template <int NB>
 HWY_INLINE void ScanChunk(std::size_t rows, std::size_t P, int c, int n0, int dState, const float* HWY_RESTRICT A,
-                          const float* HWY_RESTRICT dt, const float* HWY_RESTRICT xc, const float* HWY_RESTRICT xdbc,
-                          std::size_t XP, int dtRank, float* HWY_RESTRICT h, float* HWY_RESTRICT y) {
+                          const float* HWY_RESTRICT dt, const float* HWY_RESTRICT xc, const float* HWY_RESTRICT bc,
+                          std::size_t BCP, float* HWY_RESTRICT h, float* HWY_RESTRICT y) {
     const DF d;
     hn::Vec<DF> hr[NB], Ar[NB];
     for (int i = 0; i < NB; ++i) {
@@ -321,7 +339,7 @@ HWY_INLINE void ScanChunk(std::size_t rows, std::size_t P, int c, int n0, int dS
         const std::size_t o = t * P + static_cast<std::size_t>(c);
         const auto dtv = hn::LoadU(d, dt + o);
         const auto dtx = hn::Mul(dtv, hn::LoadU(d, xc + o));
-        const float* Bt = xdbc + t * XP + static_cast<std::size_t>(dtRank + n0);
+        const float* Bt = bc + t * BCP + static_cast<std::size_t>(n0);
         const float* Ct = Bt + dState;
         auto acc = n0 == 0 ? hn::Zero(d) : hn::LoadU(d, y + o);
         for (int i = 0; i < NB; ++i) {
@@ -336,14 +354,14 @@ HWY_INLINE void ScanChunk(std::size_t rows, std::size_t P, int c, int n0, int dS
 
 HWY_INLINE void SelectiveScanImpl(std::size_t rows, int dState, int dInnerP, int d0, int d1, const float* HWY_RESTRICT A,
                                   const float* HWY_RESTRICT Dv, const float* HWY_RESTRICT dt, const float* HWY_RESTRICT xc,
-                                  const float* HWY_RESTRICT xdbc, int xOutP, int dtRank, const float* HWY_RESTRICT xz,
+                                  const float* HWY_RESTRICT bc, int bcP, const float* HWY_RESTRICT xz,
                                   float* HWY_RESTRICT h, float* HWY_RESTRICT y) {
     const DF d;
     const int L = static_cast<int>(hn::Lanes(d));
-    const std::size_t P = static_cast<std::size_t>(dInnerP), XP = static_cast<std::size_t>(xOutP);
+    const std::size_t P = static_cast<std::size_t>(dInnerP), BCP = static_cast<std::size_t>(bcP);
     constexpr int NB = HWY_MAX_BYTES >= 64 ? 8 : 4; // states in registers: 32 vector registers with AVX-512, else 16
     if (rows == 1) { // one time step (real-time block size 1): the same arithmetic, without the chunking
-        const float* Bt = xdbc + dtRank;
+        const float* Bt = bc;
         const float* Ct = Bt + dState;
         for (int c = d0; c < d1; c += L) {
             const auto dtv = hn::LoadU(d, dt + c);
@@ -364,9 +382,9 @@ HWY_INLINE void SelectiveScanImpl(std::size_t rows, int dState, int dInnerP, int
     }
     for (int c = d0; c < d1; c += L) {
         int n0 = 0;
-        for (; n0 + NB <= dState; n0 += NB) ScanChunk<NB>(rows, P, c, n0, dState, A, dt, xc, xdbc, XP, dtRank, h, y);
-        for (; n0 + 2 <= dState; n0 += 2) ScanChunk<2>(rows, P, c, n0, dState, A, dt, xc, xdbc, XP, dtRank, h, y);
-        for (; n0 < dState; ++n0) ScanChunk<1>(rows, P, c, n0, dState, A, dt, xc, xdbc, XP, dtRank, h, y);
+        for (; n0 + NB <= dState; n0 += NB) ScanChunk<NB>(rows, P, c, n0, dState, A, dt, xc, bc, BCP, h, y);
+        for (; n0 + 2 <= dState; n0 += 2) ScanChunk<2>(rows, P, c, n0, dState, A, dt, xc, bc, BCP, h, y);
+        for (; n0 < dState; ++n0) ScanChunk<1>(rows, P, c, n0, dState, A, dt, xc, bc, BCP, h, y);
         // y = (C.h + D x) * SiLU(z)
         const auto Dc = hn::LoadU(d, Dv + c);
         for (std::size_t t = 0; t < rows; ++t) {

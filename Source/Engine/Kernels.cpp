@@ -46,7 +46,7 @@ HWY_INLINE void CopyFloats(float* HWY_RESTRICT dst, const float* HWY_RESTRICT sr
 template <class Par>
 HWY_INLINE void ChunkedScan(const PreparedModel& pm, const PreparedLayer& L, float* h, BlockScratch& s, std::size_t rows, Par par) {
     const Config& c = pm.config();
-    const int P = pm.dInnerP, N = c.dState, Xp = pm.xOutP;
+    const int P = pm.dInnerP, N = c.dState, BCp = pm.bcP;
     const std::size_t PP = Z(P), NP = Z(N) * PP, K = Z(s.numChunks);
     const std::size_t len = (rows + K - 1) / K;
     const std::size_t groups = PP / Z(kLanes);
@@ -59,7 +59,7 @@ HWY_INLINE void ChunkedScan(const PreparedModel& pm, const PreparedLayer& L, flo
         chunkRows(k, b, e);
         if (e > b)
             SelectiveScanImpl(e - b, N, P, static_cast<int>(g) * kLanes, static_cast<int>(g + 1) * kLanes, ScanA(L), L.D.data(),
-                              s.dt.data() + b * PP, s.xc.data() + b * PP, s.xdbc.data() + b * Z(Xp), Xp, c.dtRank,
+                              s.dt.data() + b * PP, s.xc.data() + b * PP, s.bc.data() + b * Z(BCp), BCp,
                               s.xz.data() + b * 2 * PP, hk, s.y.data() + b * PP);
     };
     const DF d;
@@ -110,8 +110,8 @@ HWY_INLINE void ChunkedScan(const PreparedModel& pm, const PreparedLayer& L, flo
 template <class Par>
 HWY_INLINE void RunBlockT(const PreparedModel& pm, ChannelState& st, BlockScratch& s, const BlockIo& io, Par par) {
     const Config& c = pm.config();
-    const int F = 1 + c.nCond, Mp = pm.dModelP, P = pm.dInnerP, K1 = c.dConv - 1, Xp = pm.xOutP;
-    const std::size_t MP = Z(Mp), PP = Z(P), XP = Z(Xp), rows = io.rows;
+    const int F = 1 + c.nCond, Mp = pm.dModelP, P = pm.dInnerP, K1 = c.dConv - 1, R = c.dtRank, BCp = pm.bcP;
+    const std::size_t MP = Z(Mp), PP = Z(P), BCP = Z(BCp), rows = io.rows;
 
     // features = [sanitize(sample), sanitize(cond...)]
     for (std::size_t t = 0; t < rows; ++t) {
@@ -137,9 +137,10 @@ HWY_INLINE void RunBlockT(const PreparedModel& pm, ChannelState& st, BlockScratc
         CopyFloats(s.window.data(), st.conv[Z(l)].data(), Z(K1) * PP);
         par(rows, kRowGrain, [&](std::size_t b, std::size_t e) {
             ConvSiluImpl(s.window.data() + b * PP, e - b, c.dConv, L.convW.data(), L.convB.data(), P, s.xc.data() + b * PP);
-            // [dt | B | C] = x_proj(xc);  dt = softplus(dt_proj(dt) + dt_proj.bias)
-            LinearImpl(s.xc.data() + b * PP, PP, e - b, c.dInner(), L.xProjT.data(), Xp, nullptr, s.xdbc.data() + b * XP, XP, false);
-            LinearImpl(s.xdbc.data() + b * XP, XP, e - b, c.dtRank, L.dtProjT.data(), P, L.dtBias.data(), s.dt.data() + b * PP, PP, false);
+            // x_proj(xc): its dt part by dot products (DtDotImpl), dt = softplus(dt_proj(that) + dt_proj.bias); then [B | C]
+            DtDotImpl(s.xc.data() + b * PP, e - b, P, L.xProjDt.data(), R, s.dtr.data() + b * Z(R));
+            LinearImpl(s.dtr.data() + b * Z(R), Z(R), e - b, R, L.dtProjT.data(), P, L.dtBias.data(), s.dt.data() + b * PP, PP, false);
+            LinearImpl(s.xc.data() + b * PP, PP, e - b, c.dInner(), L.xProjBC.data(), BCp, nullptr, s.bc.data() + b * BCP, BCP, false);
             SoftplusImpl(s.dt.data() + b * PP, (e - b) * PP);
         });
         CopyFloats(st.conv[Z(l)].data(), s.window.data() + rows * PP, Z(K1) * PP);
@@ -147,7 +148,7 @@ HWY_INLINE void RunBlockT(const PreparedModel& pm, ChannelState& st, BlockScratc
         if (s.numChunks > 1 && rows >= Z(s.numChunks) * 64) ChunkedScan(pm, L, st.ssm[Z(l)].data(), s, rows, par);
         else par(PP / Z(kLanes), 1, [&](std::size_t b, std::size_t e) {
             SelectiveScanImpl(rows, c.dState, P, static_cast<int>(b) * kLanes, static_cast<int>(e) * kLanes, ScanA(L), L.D.data(),
-                              s.dt.data(), s.xc.data(), s.xdbc.data(), Xp, c.dtRank, s.xz.data(), st.ssm[Z(l)].data(), s.y.data());
+                              s.dt.data(), s.xc.data(), s.bc.data(), BCp, s.xz.data(), st.ssm[Z(l)].data(), s.y.data());
         });
         // r = r + out_proj(y)
         par(rows, kRowGrain, [&](std::size_t b, std::size_t e) {

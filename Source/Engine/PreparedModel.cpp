@@ -41,7 +41,7 @@ PreparedModel::PreparedModel(const Model& model) : model_(model) {
     const int dIn = c.dInner(), N = c.dState, K = c.dConv, R = c.dtRank;
     dModelP = padLanes(c.dModel);
     dInnerP = padLanes(dIn);
-    xOutP = padLanes(c.xProjOut());
+    bcP = padLanes(2 * N);
     const Weights& w = model_.weights;
 
     transposeInto(embT, w.embeddingWeight, c.dModel, 1 + c.nCond, dModelP);
@@ -65,7 +65,15 @@ PreparedModel::PreparedModel(const Model& model) : model_(model) {
             for (int k = 0; k < K; ++k)
                 L.convW[static_cast<std::size_t>(k * dInnerP + d)] = src.convWeight[static_cast<std::size_t>(d * K + k)];
         copyPadded(L.convB, src.convBias, dInnerP);
-        transposeInto(L.xProjT, src.xProj, c.xProjOut(), dIn, xOutP);
+        // x_proj (dtRank + 2 dState, dInner): the dt rows as they are (padded), B and C transposed
+        L.xProjDt.resize(static_cast<std::size_t>(R) * static_cast<std::size_t>(dInnerP));
+        L.xProjBC.resize(static_cast<std::size_t>(dIn) * static_cast<std::size_t>(bcP));
+        for (int k = 0; k < dIn; ++k) {
+            for (int r = 0; r < R; ++r)
+                L.xProjDt[static_cast<std::size_t>(r * dInnerP + k)] = src.xProj[static_cast<std::size_t>(r * dIn + k)];
+            for (int j = 0; j < 2 * N; ++j)
+                L.xProjBC[static_cast<std::size_t>(k * bcP + j)] = src.xProj[static_cast<std::size_t>((R + j) * dIn + k)];
+        }
         transposeInto(L.dtProjT, src.dtProjWeight, dIn, R, dInnerP);
         copyPadded(L.dtBias, src.dtProjBias, dInnerP);
         L.Alog2e.resize(static_cast<std::size_t>(N) * static_cast<std::size_t>(dInnerP));
@@ -88,7 +96,7 @@ PreparedModel::PreparedModel(const Model& model) : model_(model) {
 std::size_t PreparedModel::memoryBytes() const noexcept {
     std::size_t n = embT.size() + embB.size() + normF.size() + headW.size();
     for (const auto& L : layers)
-        n += L.norm.size() + L.inProjT.size() + L.convW.size() + L.convB.size() + L.xProjT.size() + L.dtProjT.size() +
+        n += L.norm.size() + L.inProjT.size() + L.convW.size() + L.convB.size() + L.xProjBC.size() + L.xProjDt.size() + L.dtProjT.size() +
              L.dtBias.size() + L.Alog2e.size() + L.A16.size() + L.D.size() + L.outProjT.size();
     return n * sizeof(float);
 }

@@ -31,11 +31,11 @@ struct Shape {
     static constexpr int dModel = kModel, dInner = kInner, dState = kState, dConv = kConv, dtRank = kRank;
     static constexpr int Mp = (kModel + kLanes - 1) / kLanes * kLanes;                 // dModelP
     static constexpr int P = (kInner + kLanes - 1) / kLanes * kLanes;                  // dInnerP
-    static constexpr int Xp = (kRank + 2 * kState + kLanes - 1) / kLanes * kLanes;     // xOutP
+    static constexpr int BCp = (2 * kState + kLanes - 1) / kLanes * kLanes;            // bcP
     static bool matches(const PreparedModel& pm) {
         const Config& c = pm.config();
         return c.dModel == kModel && c.dInner() == kInner && c.dState == kState && c.dConv == kConv && c.dtRank == kRank &&
-               pm.dModelP == Mp && pm.dInnerP == P && pm.xOutP == Xp;
+               pm.dModelP == Mp && pm.dInnerP == P && pm.bcP == BCp;
     }
 };
 
@@ -55,11 +55,12 @@ template <class S>
 HWY_INLINE void LayerStep(const PreparedLayer& Ly, int dModel, float* HWY_RESTRICT conv, float* HWY_RESTRICT h, hn::Vec<DF>* HWY_RESTRICT r) {
     using V = hn::Vec<DF>;
     const DF d;
-    constexpr int L = static_cast<int>(hn::MaxLanes(DF())), MV = S::Mp / L, PV = S::P / L, XV = S::Xp / L;
+    constexpr int L = static_cast<int>(hn::MaxLanes(DF())), MV = S::Mp / L, PV = S::P / L, BV = S::BCp / L;
     constexpr int P = S::P, N = S::dState, K1 = S::dConv - 1, R = S::dtRank;
     alignas(64) float u[S::Mp];     // (Mp) r, for the broadcasts
     alignas(64) float xc[S::P];     // (P) SiLU(conv1d(x))
-    alignas(64) float xdbc[S::Xp];  // (Xp) x_proj(xc) = [dt | B | C]
+    alignas(64) float dtr[R];       // (dtRank) x_proj(xc), dt part
+    alignas(64) float bc[S::BCp];   // (BCp) x_proj(xc), [B | C]
     alignas(64) float y[S::P];      // (P) gated scan output
 
     // [x | z] = in_proj(RMSNorm(r)) = s * (r inProjT'): the products start from r while s is computed
@@ -90,18 +91,20 @@ HWY_INLINE void LayerStep(const PreparedLayer& Ly, int dModel, float* HWY_RESTRI
         for (int k = 0; k + 1 < K1; ++k) hn::Store(rows[k + 1], d, conv + k * P + v * L);
         if (K1 > 0) hn::Store(x[v], d, conv + (K1 - 1) * P + v * L);
     }
-    // [dt | B | C] = x_proj(xc)                                  (LinearImpl)
+    // x_proj(xc): the dt part by dot products first (DtDotImpl), so the dt chain starts early;
+    // then [B | C], whose multiply-adds fill the softplus wait         (LinearImpl)
+    for (int k = 0; k < R; ++k) dtr[k] = DotRow(xc, Ly.xProjDt.data() + k * P, P);
     {
-        V a[XV];
-        for (int v = 0; v < XV; ++v) a[v] = hn::Zero(d);
-        LinearRow<XV>(xc, S::dInner, Ly.xProjT.data(), S::Xp, a);
-        for (int v = 0; v < XV; ++v) hn::Store(a[v], d, xdbc + v * L);
+        V a[BV];
+        for (int v = 0; v < BV; ++v) a[v] = hn::Zero(d);
+        LinearRow<BV>(xc, S::dInner, Ly.xProjBC.data(), S::BCp, a);
+        for (int v = 0; v < BV; ++v) hn::Store(a[v], d, bc + v * L);
     }
     // dt = softplus(dt_proj.bias + dt_proj(dt)) and SiLU(z) for every lane group before the scans,
     // so their latencies overlap
     V dt[PV], gate[PV];
     for (int v = 0; v < PV; ++v) dt[v] = hn::Load(d, Ly.dtBias.data() + v * L);
-    LinearRow<PV>(xdbc, R, Ly.dtProjT.data(), P, dt);
+    LinearRow<PV>(dtr, R, Ly.dtProjT.data(), P, dt);
     for (int v = 0; v < PV; ++v) {
         dt[v] = SoftplusV(d, dt[v]);
         gate[v] = Silu(d, z[v]);
@@ -116,9 +119,9 @@ HWY_INLINE void LayerStep(const PreparedLayer& Ly, int dModel, float* HWY_RESTRI
         for (int n = 0; n < N; ++n) {
             float* hp = h + n * P + v * L;
             const V dA = ScanDecay(d, dt[v], hn::Load(d, A + n * P + v * L));
-            const V hv = hn::MulAdd(dA, hn::Load(d, hp), hn::Mul(dtx, hn::Set(d, xdbc[R + n])));
+            const V hv = hn::MulAdd(dA, hn::Load(d, hp), hn::Mul(dtx, hn::Set(d, bc[n])));
             hn::Store(hv, d, hp);
-            acc = hn::MulAdd(hv, hn::Set(d, xdbc[R + N + n]), acc);
+            acc = hn::MulAdd(hv, hn::Set(d, bc[N + n]), acc);
         }
         acc = hn::MulAdd(hn::Load(d, Ly.D.data() + v * L), xv, acc);
         hn::Store(hn::Mul(acc, gate[v]), d, y + v * L);
