@@ -163,10 +163,11 @@ HWY_INLINE void RunBlockT(const PreparedModel& pm, ChannelState& st, BlockScratc
 }
 
 // The reference size (dModel 16, dInner 32, dState 16, dConv 4, dtRank 1) has the one-sample path
-// (SampleStep-inl.h), used for blocks of up to 2 rows: from 3 rows on, the block path's overlap of
-// independent rows wins (Zen 4: 1 row 550 vs 650 ns/sample, 2 rows 530 vs 540, 4 rows 520 vs 490).
+// (SampleStep-inl.h), used for blocks of up to 4 rows: beyond, the block path's overlap of independent
+// rows wins (Zen 4, ns/sample one-sample vs block path: 1 row 467 vs 557, 2 rows 451 vs 489, 3 rows
+// 444 vs 457, 4 rows 443 vs 445, 6 rows 439 vs 428).
 using ReferenceShape = Shape<16, 32, 16, 4, 1>;
-constexpr std::size_t kSampleStepMaxRows = 2;
+constexpr std::size_t kSampleStepMaxRows = 4;
 
 void RunBlock(const PreparedModel& pm, ChannelState& st, BlockScratch& s, const BlockIo& io, Executor* ex) {
     if (!ex && io.rows <= kSampleStepMaxRows && ReferenceShape::matches(pm)) RunSamples<ReferenceShape>(pm, st, io);
