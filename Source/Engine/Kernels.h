@@ -1,7 +1,8 @@
 #pragma once
 // SIMD kernels of the CPU engines, compiled for several instruction sets (Highway dynamic dispatch:
 // SSE4, AVX2, AVX-512, ...) and chosen at run time. The per-target bodies and their formulas are in
-// KernelOps-inl.h; the whole-block sequence is kernels::runBlock (BlockRunner.h). Row-major buffers,
+// KernelOps-inl.h and MathOps-inl.h; the whole-block sequence is kernels::runBlock (BlockRunner.h),
+// with a one-sample path for small blocks (SampleStep-inl.h). Row-major buffers,
 // every vector dimension padded to kLanes. Each output element's arithmetic depends only on its own
 // row, never on how many rows are processed at once: block size does not change results.
 #include <cstddef>
