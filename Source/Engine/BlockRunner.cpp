@@ -57,11 +57,12 @@ BlockRunner::BlockRunner(const PreparedModel& pm, std::size_t maxRows, int timeC
     s_.inSan.resize(maxRows);
     s_.feat.resize(maxRows * Z(1 + c.nCond));
     s_.r.resize(maxRows * Z(pm.dModelP));
-    s_.u.resize(maxRows * Z(pm.dModelP));
+    s_.scale.resize(maxRows);
     s_.xz.resize(maxRows * 2 * Z(pm.dInnerP));
     s_.window.resize((Z(c.dConv - 1) + maxRows) * Z(pm.dInnerP));
     s_.xc.resize(maxRows * Z(pm.dInnerP));
-    s_.xdbc.resize(maxRows * Z(pm.xOutP));
+    s_.dtr.resize(maxRows * Z(c.dtRank));
+    s_.bc.resize(maxRows * Z(pm.bcP));
     s_.dt.resize(maxRows * Z(pm.dInnerP));
     s_.y.resize(maxRows * Z(pm.dInnerP));
     if (timeChunks > 0) {
@@ -80,8 +81,8 @@ std::size_t ChannelState::memoryBytes() const noexcept {
 
 std::size_t BlockRunner::scratchBytes() const noexcept {
     const BlockScratch& s = s_;
-    return sizeof(float) * (s.inSan.size() + s.feat.size() + s.r.size() + s.u.size() + s.xz.size() + s.window.size() +
-                            s.xc.size() + s.xdbc.size() + s.dt.size() + s.y.size() + s.chunkH.size() + s.chunkS.size());
+    return sizeof(float) * (s.inSan.size() + s.feat.size() + s.r.size() + s.scale.size() + s.xz.size() + s.window.size() +
+                            s.xc.size() + s.dtr.size() + s.bc.size() + s.dt.size() + s.y.size() + s.chunkH.size() + s.chunkS.size());
 }
 
 } // namespace mfx

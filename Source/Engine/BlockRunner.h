@@ -28,11 +28,12 @@ struct BlockScratch {
     AlignedFloats inSan;  // (maxRows) sanitised input samples
     AlignedFloats feat;   // (maxRows, 1 + nCond) [sample, cond...]
     AlignedFloats r;      // (maxRows, dModelP) residual stream
-    AlignedFloats u;      // (maxRows, dModelP) normed
+    AlignedFloats scale;  // (maxRows) RMSNorm scale of each row of r
     AlignedFloats xz;     // (maxRows, 2*dInnerP) in_proj output [x | z]
     AlignedFloats window; // (dConv - 1 + maxRows, dInnerP) conv inputs with history
     AlignedFloats xc;     // (maxRows, dInnerP) SiLU(conv(x))
-    AlignedFloats xdbc;   // (maxRows, xOutP) x_proj output [dt | B | C]
+    AlignedFloats dtr;    // (maxRows, dtRank) x_proj output, dt part
+    AlignedFloats bc;     // (maxRows, bcP) x_proj output, [B | C]
     AlignedFloats dt;     // (maxRows, dInnerP)
     AlignedFloats y;      // (maxRows, dInnerP) gated scan output
     // time-chunked scan only (numChunks > 0)

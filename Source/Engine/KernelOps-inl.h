@@ -8,7 +8,9 @@
 #endif
 
 #include "hwy/highway.h"
-#include "hwy/contrib/math/math-inl.h"
+
+#include "Engine/MathOps-inl.h"
+#include "Engine/PreparedModel.h"
 
 #include <cmath>
 #include <cstddef>
@@ -17,118 +19,132 @@ HWY_BEFORE_NAMESPACE();
 namespace mfx::kernels::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 using DF = hn::ScalableTag<float>;
+constexpr float kNormEps = 1e-5f; // RMSNorm eps, as in the reference
 
-// 2^y for the engine. y clamped to [-125, 127]; n = round(y) via the 1.5*2^23 shifter (the float bits
-// of y + shifter hold n in the low mantissa bits), f = y - n in [-0.5, 0.5] exactly, 2^f by a
-// polynomial, and 2^n added into the exponent bits with integer ops. The caller passes y = dt (A log2 e)
-// with A log2 e precomputed, so no extra rounding enters: as accurate as exp with Cody-Waite reduction. kNonPositive skips the upper clamp where
-// y <= 0 is known (dt*A).
-template <bool kNonPositive = false, class V>
-HWY_INLINE V FastExp2(DF d, V y) {
-    const hn::RebindToSigned<DF> di;
-    y = hn::Max(y, hn::Set(d, -125.0f));
-    if (!kNonPositive) y = hn::Min(y, hn::Set(d, 127.0f));
-    const V shifter = hn::Set(d, 12582912.0f); // 1.5 * 2^23
-    const V kt = hn::Add(y, shifter);
-    const V f = hn::Sub(y, hn::Sub(kt, shifter));
-    // 2^f = e^(f ln2) by its degree-6 Taylor polynomial: 1.2e-7 at |f| = 1/2 and far smaller near
-    // f = 0, where dt A ~ 0 (slow decay, long memory) makes the state most sensitive to error
-    V p = hn::Set(d, 0.00015403530393381606f);
-    p = hn::MulAdd(p, f, hn::Set(d, 0.0013333558146428441f));
-    p = hn::MulAdd(p, f, hn::Set(d, 0.0096181291076284769f));
-    p = hn::MulAdd(p, f, hn::Set(d, 0.055504108664821576f));
-    p = hn::MulAdd(p, f, hn::Set(d, 0.24022650695910069f));
-    p = hn::MulAdd(p, f, hn::Set(d, 0.69314718055994529f));
-    p = hn::MulAdd(p, f, hn::Set(d, 1.0f));
-    // bits(kt) = 0x4B400000 + n;  2^f * 2^n: add n to the exponent field of p (p in [0.70, 1.42])
-    const auto n23 = hn::ShiftLeft<23>(hn::Sub(hn::BitCast(di, kt), hn::Set(di, 0x4B400000)));
-    return hn::BitCast(d, hn::Add(hn::BitCast(di, p), n23));
+// Linear layers: y[j] = (p0 + p1) + (p2 + p3), where partial p_s is one FMA chain over the inputs
+// k = s, s + kSplit, s + 2 kSplit, ... (ascending), p0 starting from the initial value (bias, the
+// accumulated y, or 0) and p1..p3 from 0; partials that get no input are left out of the sum. Four
+// short chains instead of one long one: a single row (real-time block size 1) waits inDim / 4 FMA
+// latencies, not inDim. The grouping depends only on inDim, never on rows, tiles or SIMD width.
+constexpr int kSplit = 4;
+constexpr int kMaxTile = HWY_MAX_BYTES >= 64 ? 4 : 2; // output vectors per tile: kSplit * tile accumulators in registers
+
+// a[v] (NV vectors): in, the initial values; out, the layer's outputs for row xr.
+template <int NV>
+HWY_INLINE void LinearAcc(const float* HWY_RESTRICT xr, int inDim, const float* HWY_RESTRICT Wt, std::size_t outP,
+                          hn::Vec<DF>* HWY_RESTRICT a) {
+    const DF d;
+    const std::size_t L = hn::Lanes(d);
+    hn::Vec<DF> p[kSplit][NV];
+#pragma GCC unroll 16
+    for (int v = 0; v < NV; ++v) {
+        p[0][v] = a[v];
+#pragma GCC unroll 4
+        for (int s = 1; s < kSplit; ++s) p[s][v] = hn::Zero(d);
+    }
+    int k = 0;
+    for (; k + kSplit <= inDim; k += kSplit)
+#pragma GCC unroll 4
+        for (int s = 0; s < kSplit; ++s) {
+            const auto xv = hn::Set(d, xr[k + s]);
+            const float* w = Wt + static_cast<std::size_t>(k + s) * outP;
+#pragma GCC unroll 16
+            for (int v = 0; v < NV; ++v) p[s][v] = hn::MulAdd(xv, hn::LoadU(d, w + static_cast<std::size_t>(v) * L), p[s][v]);
+        }
+#pragma GCC unroll 4
+    for (int s = 0; s < kSplit; ++s) // the last inDim % kSplit inputs (a compile-time s keeps p in registers)
+        if (k + s < inDim) {
+            const auto xv = hn::Set(d, xr[k + s]);
+            const float* w = Wt + static_cast<std::size_t>(k + s) * outP;
+#pragma GCC unroll 16
+            for (int v = 0; v < NV; ++v) p[s][v] = hn::MulAdd(xv, hn::LoadU(d, w + static_cast<std::size_t>(v) * L), p[s][v]);
+        }
+#pragma GCC unroll 16
+    for (int v = 0; v < NV; ++v) {
+        if (inDim >= 4) a[v] = hn::Add(hn::Add(p[0][v], p[1][v]), hn::Add(p[2][v], p[3][v]));
+        else if (inDim == 3) a[v] = hn::Add(hn::Add(p[0][v], p[1][v]), p[2][v]);
+        else if (inDim == 2) a[v] = hn::Add(p[0][v], p[1][v]);
+        else a[v] = p[0][v];
+    }
 }
 
-// exp(x) for SiLU and softplus: x clamped to [-87.3, 88.0]; n = round(x / ln2) via the shifter,
-// f = x - n ln2 with a two-part ln2 (Cody-Waite: no rounding error from the reduction), exp(f) by its
-// degree-6 Taylor polynomial (|f| <= ln2/2: relative error < 2e-7), times 2^n through the exponent.
-template <class V>
-HWY_INLINE V FastExp(DF d, V x) {
-    const hn::RebindToSigned<DF> di;
-    x = hn::Min(hn::Max(x, hn::Set(d, -87.3f)), hn::Set(d, 88.0f));
-    const V shifter = hn::Set(d, 12582912.0f); // 1.5 * 2^23
-    const V kt = hn::MulAdd(x, hn::Set(d, 1.44269504088896341f), shifter);
-    const V n = hn::Sub(kt, shifter);
-    V f = hn::NegMulAdd(n, hn::Set(d, 0.693359375f), x);
-    f = hn::NegMulAdd(n, hn::Set(d, -2.12194440e-4f), f);
-    V p = hn::Set(d, 1.0f / 720.0f);
-    p = hn::MulAdd(p, f, hn::Set(d, 1.0f / 120.0f));
-    p = hn::MulAdd(p, f, hn::Set(d, 1.0f / 24.0f));
-    p = hn::MulAdd(p, f, hn::Set(d, 1.0f / 6.0f));
-    p = hn::MulAdd(p, f, hn::Set(d, 0.5f));
-    p = hn::MulAdd(p, f, hn::Set(d, 1.0f));
-    p = hn::MulAdd(p, f, hn::Set(d, 1.0f));
-    // bits(kt) = 0x4B400000 + n  ->  (n + 127) << 23 = 2^n
-    const auto bits = hn::ShiftLeft<23>(hn::Add(hn::BitCast(di, kt), hn::Set(di, 127 - 0x4B400000)));
-    return hn::Mul(p, hn::BitCast(d, bits));
-}
-
-// SiLU(v) = v / (1 + exp(-v))
-template <class V>
-HWY_INLINE V Silu(DF d, V v) {
-    return hn::Div(v, hn::Add(hn::Set(d, 1.0f), FastExp(d, hn::Neg(v))));
-}
-
-// NV output vectors of one row at once; each output is one FMA chain over k ascending, so results do
-// not depend on how outputs are grouped.
+// NV output vectors of one row: initial values from y (accumulate), bias, or 0; then LinearAcc; then
+// times the row's scale if given (RMSNorm folded into in_proj: in_proj(RMSNorm(r)) = s * (r Wt')).
 template <int NV>
 HWY_INLINE void LinearTile(const float* HWY_RESTRICT xr, int inDim, const float* HWY_RESTRICT Wt, std::size_t outP,
-                           const float* HWY_RESTRICT bias, float* HWY_RESTRICT yr, bool accumulate) {
+                           const float* HWY_RESTRICT bias, float* HWY_RESTRICT yr, bool accumulate, const float* HWY_RESTRICT scale) {
     const DF d;
     const std::size_t L = hn::Lanes(d);
     hn::Vec<DF> a[NV];
     for (int v = 0; v < NV; ++v)
         a[v] = accumulate ? hn::LoadU(d, yr + static_cast<std::size_t>(v) * L)
                           : (bias ? hn::LoadU(d, bias + static_cast<std::size_t>(v) * L) : hn::Zero(d));
-    for (int k = 0; k < inDim; ++k) {
-        const auto xv = hn::Set(d, xr[k]);
-        const float* w = Wt + static_cast<std::size_t>(k) * outP;
-        for (int v = 0; v < NV; ++v) a[v] = hn::MulAdd(xv, hn::LoadU(d, w + static_cast<std::size_t>(v) * L), a[v]);
-    }
+    LinearAcc<NV>(xr, inDim, Wt, outP, a);
+    if (scale)
+        for (int v = 0; v < NV; ++v) a[v] = hn::Mul(a[v], hn::Set(d, *scale));
     for (int v = 0; v < NV; ++v) hn::StoreU(a[v], d, yr + static_cast<std::size_t>(v) * L);
 }
 
+// rowScale: (rows) per-row factors applied last, or nullptr
 HWY_INLINE void LinearImpl(const float* HWY_RESTRICT x, std::size_t xStride, std::size_t rows, int inDim,
                            const float* HWY_RESTRICT Wt, int outP, const float* HWY_RESTRICT bias, float* HWY_RESTRICT y,
-                           std::size_t yStride, bool accumulate) {
+                           std::size_t yStride, bool accumulate, const float* HWY_RESTRICT rowScale = nullptr) {
     const DF d;
     const int L = static_cast<int>(hn::Lanes(d));
     const std::size_t OP = static_cast<std::size_t>(outP);
     for (std::size_t t = 0; t < rows; ++t) {
         const float* xr = x + t * xStride;
         float* yr = y + t * yStride;
+        const float* sc = rowScale ? rowScale + t : nullptr;
         int j = 0;
-        for (; j + 4 * L <= outP; j += 4 * L) LinearTile<4>(xr, inDim, Wt + j, OP, bias ? bias + j : nullptr, yr + j, accumulate);
+        for (; j + kMaxTile * L <= outP; j += kMaxTile * L)
+            LinearTile<kMaxTile>(xr, inDim, Wt + j, OP, bias ? bias + j : nullptr, yr + j, accumulate, sc);
         const int rest = (outP - j) / L;
-        if (rest == 3) LinearTile<3>(xr, inDim, Wt + j, OP, bias ? bias + j : nullptr, yr + j, accumulate);
-        else if (rest == 2) LinearTile<2>(xr, inDim, Wt + j, OP, bias ? bias + j : nullptr, yr + j, accumulate);
-        else if (rest == 1) LinearTile<1>(xr, inDim, Wt + j, OP, bias ? bias + j : nullptr, yr + j, accumulate);
+        if (rest == 3) LinearTile<3>(xr, inDim, Wt + j, OP, bias ? bias + j : nullptr, yr + j, accumulate, sc);
+        else if (rest == 2) LinearTile<2>(xr, inDim, Wt + j, OP, bias ? bias + j : nullptr, yr + j, accumulate, sc);
+        else if (rest == 1) LinearTile<1>(xr, inDim, Wt + j, OP, bias ? bias + j : nullptr, yr + j, accumulate, sc);
     }
 }
 
-HWY_INLINE void RmsNormImpl(const float* HWY_RESTRICT x, std::size_t rows, int dim, int dimP, const float* HWY_RESTRICT w,
-                 float eps, float* HWY_RESTRICT y) {
+// RMSNorm's scale 1 / sqrt(sum(x^2) / dim + eps); shared by every path so the scalar arithmetic is identical
+HWY_INLINE float RmsScale(float sumSq, int dim, float eps) { return 1.0f / std::sqrt(sumSq / static_cast<float>(dim) + eps); }
+
+// out = headB + s (r . headW') + skip * sample, headW' = norm_f weight * head weight (PreparedModel),
+// s = norm_f's RMS scale; shared by every path
+HWY_INLINE float HeadOut(float headB, float dot, float s, float skip, float in) { return headB + dot * s + skip * in; }
+
+// scale[t] = RmsScale(sum_j x[t, j]^2): the row's RMSNorm factor (the norm weight is folded into the
+// next layer's weights). The sum is one FMA chain over the vectors, then Highway's SumOfLanes.
+HWY_INLINE void RmsScaleImpl(const float* HWY_RESTRICT x, std::size_t rows, int dim, int dimP, float eps, float* HWY_RESTRICT scale) {
     const DF d;
     const int L = static_cast<int>(hn::Lanes(d));
     for (std::size_t t = 0; t < rows; ++t) {
         const float* xr = x + t * static_cast<std::size_t>(dimP);
-        float* yr = y + t * static_cast<std::size_t>(dimP);
         auto ss = hn::Zero(d);
         for (int j = 0; j < dimP; j += L) {
             const auto v = hn::LoadU(d, xr + j);
             ss = hn::MulAdd(v, v, ss);
         }
-        const float scale = 1.0f / std::sqrt(hn::GetLane(hn::SumOfLanes(d, ss)) / static_cast<float>(dim) + eps);
-        const auto s = hn::Set(d, scale);
-        for (int j = 0; j < dimP; j += L)
-            hn::StoreU(hn::Mul(hn::Mul(hn::LoadU(d, xr + j), s), hn::LoadU(d, w + j)), d, yr + j);
+        scale[t] = RmsScale(hn::GetLane(hn::SumOfLanes(d, ss)), dim, eps);
     }
+}
+
+// dot(x, w) over dimP floats: one FMA chain over the vectors (ascending), then SumOfLanes. x_proj's dt
+// columns this way: the dt path waits for a few vector FMAs instead of a whole x_proj row.
+HWY_INLINE float DotRow(const float* HWY_RESTRICT x, const float* HWY_RESTRICT w, int dimP) {
+    const DF d;
+    const int L = static_cast<int>(hn::Lanes(d));
+    auto a = hn::Mul(hn::LoadU(d, x), hn::LoadU(d, w));
+    for (int j = L; j < dimP; j += L) a = hn::MulAdd(hn::LoadU(d, x + j), hn::LoadU(d, w + j), a);
+    return hn::GetLane(hn::SumOfLanes(d, a));
+}
+
+// dtr[t, r] = DotRow(xc[t], Wdt[r])   (xc: (rows, dInnerP), Wdt: (dtRank, dInnerP), dtr: (rows, dtRank))
+HWY_INLINE void DtDotImpl(const float* HWY_RESTRICT xc, std::size_t rows, int dInnerP, const float* HWY_RESTRICT Wdt, int dtRank,
+                          float* HWY_RESTRICT dtr) {
+    const std::size_t P = static_cast<std::size_t>(dInnerP), R = static_cast<std::size_t>(dtRank);
+    for (std::size_t t = 0; t < rows; ++t)
+        for (std::size_t r = 0; r < R; ++r) dtr[t * R + r] = DotRow(xc + t * P, Wdt + r * P, dInnerP);
 }
 
 HWY_INLINE void ConvSiluImpl(const float* HWY_RESTRICT window, std::size_t rows, int dConv, const float* HWY_RESTRICT convW,
@@ -147,15 +163,11 @@ HWY_INLINE void ConvSiluImpl(const float* HWY_RESTRICT window, std::size_t rows,
     }
 }
 
+
 HWY_INLINE void SoftplusImpl(float* HWY_RESTRICT v, std::size_t n) {
     const DF d;
     const std::size_t L = hn::Lanes(d);
-    const auto twenty = hn::Set(d, 20.0f);
-    for (std::size_t i = 0; i < n; i += L) {
-        const auto x = hn::LoadU(d, v + i);
-        const auto sp = hn::Log1p(d, FastExp(d, hn::Min(x, twenty)));
-        hn::StoreU(hn::IfThenElse(hn::Gt(x, twenty), x, sp), d, v + i);
-    }
+    for (std::size_t i = 0; i < n; i += L) hn::StoreU(SoftplusV(d, hn::LoadU(d, v + i)), d, v + i);
 }
 
 // NB states n0..n0+NB-1 of one lane group, held in registers across the block's time steps:
@@ -163,8 +175,8 @@ HWY_INLINE void SoftplusImpl(float* HWY_RESTRICT v, std::size_t n) {
 // acc[t] is kept in y between chunks, so each output is the same FMA chain as an unchunked loop.
 template <int NB>
 HWY_INLINE void ScanChunk(std::size_t rows, std::size_t P, int c, int n0, int dState, const float* HWY_RESTRICT A,
-                          const float* HWY_RESTRICT dt, const float* HWY_RESTRICT xc, const float* HWY_RESTRICT xdbc,
-                          std::size_t XP, int dtRank, float* HWY_RESTRICT h, float* HWY_RESTRICT y) {
+                          const float* HWY_RESTRICT dt, const float* HWY_RESTRICT xc, const float* HWY_RESTRICT bc,
+                          std::size_t BCP, float* HWY_RESTRICT h, float* HWY_RESTRICT y) {
     const DF d;
     hn::Vec<DF> hr[NB], Ar[NB];
     for (int i = 0; i < NB; ++i) {
@@ -175,11 +187,11 @@ HWY_INLINE void ScanChunk(std::size_t rows, std::size_t P, int c, int n0, int dS
         const std::size_t o = t * P + static_cast<std::size_t>(c);
         const auto dtv = hn::LoadU(d, dt + o);
         const auto dtx = hn::Mul(dtv, hn::LoadU(d, xc + o));
-        const float* Bt = xdbc + t * XP + static_cast<std::size_t>(dtRank + n0);
+        const float* Bt = bc + t * BCP + static_cast<std::size_t>(n0);
         const float* Ct = Bt + dState;
         auto acc = n0 == 0 ? hn::Zero(d) : hn::LoadU(d, y + o);
         for (int i = 0; i < NB; ++i) {
-            const auto dA = FastExp2<true>(d, hn::Mul(dtv, Ar[i])); // exp(dt A) = 2^(dt A log2 e); dt > 0, A < 0
+            const auto dA = ScanDecay(d, dtv, Ar[i]); // exp(dt A); dt > 0, A < 0
             hr[i] = hn::MulAdd(dA, hr[i], hn::Mul(dtx, hn::Set(d, Bt[i])));
             acc = hn::MulAdd(hr[i], hn::Set(d, Ct[i]), acc);
         }
@@ -190,14 +202,14 @@ HWY_INLINE void ScanChunk(std::size_t rows, std::size_t P, int c, int n0, int dS
 
 HWY_INLINE void SelectiveScanImpl(std::size_t rows, int dState, int dInnerP, int d0, int d1, const float* HWY_RESTRICT A,
                                   const float* HWY_RESTRICT Dv, const float* HWY_RESTRICT dt, const float* HWY_RESTRICT xc,
-                                  const float* HWY_RESTRICT xdbc, int xOutP, int dtRank, const float* HWY_RESTRICT xz,
+                                  const float* HWY_RESTRICT bc, int bcP, const float* HWY_RESTRICT xz,
                                   float* HWY_RESTRICT h, float* HWY_RESTRICT y) {
     const DF d;
     const int L = static_cast<int>(hn::Lanes(d));
-    const std::size_t P = static_cast<std::size_t>(dInnerP), XP = static_cast<std::size_t>(xOutP);
+    const std::size_t P = static_cast<std::size_t>(dInnerP), BCP = static_cast<std::size_t>(bcP);
     constexpr int NB = HWY_MAX_BYTES >= 64 ? 8 : 4; // states in registers: 32 vector registers with AVX-512, else 16
     if (rows == 1) { // one time step (real-time block size 1): the same arithmetic, without the chunking
-        const float* Bt = xdbc + dtRank;
+        const float* Bt = bc;
         const float* Ct = Bt + dState;
         for (int c = d0; c < d1; c += L) {
             const auto dtv = hn::LoadU(d, dt + c);
@@ -206,7 +218,7 @@ HWY_INLINE void SelectiveScanImpl(std::size_t rows, int dState, int dInnerP, int
             auto acc = hn::Zero(d);
             for (int n = 0; n < dState; ++n) {
                 float* hp = h + static_cast<std::size_t>(n) * P + static_cast<std::size_t>(c);
-                const auto dA = FastExp2<true>(d, hn::Mul(dtv, hn::LoadU(d, A + static_cast<std::size_t>(n) * P + static_cast<std::size_t>(c))));
+                const auto dA = ScanDecay(d, dtv, hn::LoadU(d, A + static_cast<std::size_t>(n) * P + static_cast<std::size_t>(c)));
                 const auto hv = hn::MulAdd(dA, hn::LoadU(d, hp), hn::Mul(dtx, hn::Set(d, Bt[n])));
                 hn::StoreU(hv, d, hp);
                 acc = hn::MulAdd(hv, hn::Set(d, Ct[n]), acc);
@@ -218,9 +230,9 @@ HWY_INLINE void SelectiveScanImpl(std::size_t rows, int dState, int dInnerP, int
     }
     for (int c = d0; c < d1; c += L) {
         int n0 = 0;
-        for (; n0 + NB <= dState; n0 += NB) ScanChunk<NB>(rows, P, c, n0, dState, A, dt, xc, xdbc, XP, dtRank, h, y);
-        for (; n0 + 2 <= dState; n0 += 2) ScanChunk<2>(rows, P, c, n0, dState, A, dt, xc, xdbc, XP, dtRank, h, y);
-        for (; n0 < dState; ++n0) ScanChunk<1>(rows, P, c, n0, dState, A, dt, xc, xdbc, XP, dtRank, h, y);
+        for (; n0 + NB <= dState; n0 += NB) ScanChunk<NB>(rows, P, c, n0, dState, A, dt, xc, bc, BCP, h, y);
+        for (; n0 + 2 <= dState; n0 += 2) ScanChunk<2>(rows, P, c, n0, dState, A, dt, xc, bc, BCP, h, y);
+        for (; n0 < dState; ++n0) ScanChunk<1>(rows, P, c, n0, dState, A, dt, xc, bc, BCP, h, y);
         // y = (C.h + D x) * SiLU(z)
         const auto Dc = hn::LoadU(d, Dv + c);
         for (std::size_t t = 0; t < rows; ++t) {
@@ -232,15 +244,15 @@ HWY_INLINE void SelectiveScanImpl(std::size_t rows, int dState, int dInnerP, int
     }
 }
 
-HWY_INLINE void HeadImpl(const float* HWY_RESTRICT u, std::size_t rows, int dimP, const float* HWY_RESTRICT headW, float headB,
-              float skip, const float* HWY_RESTRICT in, float* HWY_RESTRICT out) {
+HWY_INLINE void HeadImpl(const float* HWY_RESTRICT r, std::size_t rows, int dimP, const float* HWY_RESTRICT headW, float headB,
+              float skip, const float* HWY_RESTRICT scale, const float* HWY_RESTRICT in, float* HWY_RESTRICT out) {
     const DF d;
     const int L = static_cast<int>(hn::Lanes(d));
     for (std::size_t t = 0; t < rows; ++t) {
         auto a = hn::Zero(d);
         for (int j = 0; j < dimP; j += L)
-            a = hn::MulAdd(hn::LoadU(d, u + t * static_cast<std::size_t>(dimP) + j), hn::LoadU(d, headW + j), a);
-        out[t] = headB + hn::GetLane(hn::SumOfLanes(d, a)) + skip * in[t];
+            a = hn::MulAdd(hn::LoadU(d, r + t * static_cast<std::size_t>(dimP) + j), hn::LoadU(d, headW + j), a);
+        out[t] = HeadOut(headB, hn::GetLane(hn::SumOfLanes(d, a)), scale[t], skip, in[t]);
     }
 }
 

@@ -1,14 +1,16 @@
 #pragma once
 // SIMD kernels of the CPU engines, compiled for several instruction sets (Highway dynamic dispatch:
 // SSE4, AVX2, AVX-512, ...) and chosen at run time. The per-target bodies and their formulas are in
-// KernelOps-inl.h; the whole-block sequence is kernels::runBlock (BlockRunner.h). Row-major buffers,
+// KernelOps-inl.h and MathOps-inl.h; the whole-block sequence is kernels::runBlock (BlockRunner.h),
+// with a one-sample path for small blocks (SampleStep-inl.h). Row-major buffers,
 // every vector dimension padded to kLanes. Each output element's arithmetic depends only on its own
 // row, never on how many rows are processed at once: block size does not change results.
 #include <cstddef>
 
 namespace mfx::kernels {
 
-// y[t, j] = (accumulate ? y[t, j] : bias[j] or 0) + sum_k x[t, k] * Wt[k, j]   (k ascending, fused multiply-add)
+// y[t, j] = (accumulate ? y[t, j] : bias[j] or 0) + sum_k x[t, k] * Wt[k, j], summed as four interleaved
+// partial FMA chains (k = s mod 4, ascending) added as (p0 + p1) + (p2 + p3): KernelOps-inl.h LinearAcc
 void linear(const float* x, std::size_t xStride, std::size_t rows, int inDim, const float* Wt, int outP,
             const float* bias, float* y, std::size_t yStride, bool accumulate) noexcept;
 
@@ -20,6 +22,10 @@ void fastExp(const float* x, float* y, std::size_t n) noexcept;
 
 // y = 2^x with the scan's fast exp2 (relative error < 3e-7 for x in [-125, 127]); n a multiple of kLanes
 void fastExp2(const float* x, float* y, std::size_t n) noexcept;
+
+// y = 2^x as the selective scan computes exp(dt A) from x = dt A log2 e <= 0 (x >= -125): on 16-lane
+// targets the table-based Exp2Sixteenths, else fastExp2 (relative error < 3e-7 either way); n a multiple of kLanes
+void scanDecay(const float* x, float* y, std::size_t n) noexcept;
 
 // Name of the instruction set chosen at run time (e.g. "AVX3" = AVX-512, "AVX2").
 const char* targetName() noexcept;

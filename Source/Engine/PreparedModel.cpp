@@ -41,7 +41,7 @@ PreparedModel::PreparedModel(const Model& model) : model_(model) {
     const int dIn = c.dInner(), N = c.dState, K = c.dConv, R = c.dtRank;
     dModelP = padLanes(c.dModel);
     dInnerP = padLanes(dIn);
-    xOutP = padLanes(c.xProjOut());
+    bcP = padLanes(2 * N);
     const Weights& w = model_.weights;
 
     transposeInto(embT, w.embeddingWeight, c.dModel, 1 + c.nCond, dModelP);
@@ -56,7 +56,8 @@ PreparedModel::PreparedModel(const Model& model) : model_(model) {
         for (int j = 0; j < 2 * dIn; ++j) {
             const int col = j < dIn ? j : dInnerP + (j - dIn);
             for (int k = 0; k < c.dModel; ++k)
-                L.inProjT[static_cast<std::size_t>(k * 2 * dInnerP + col)] = src.inProj[static_cast<std::size_t>(j * c.dModel + k)];
+                L.inProjT[static_cast<std::size_t>(k * 2 * dInnerP + col)] =
+                    src.inProj[static_cast<std::size_t>(j * c.dModel + k)] * src.norm[static_cast<std::size_t>(k)];
         }
         // conv1d.weight (dInner, 1, dConv) -> (dConv, dInnerP)
         L.convW.resize(static_cast<std::size_t>(K) * static_cast<std::size_t>(dInnerP));
@@ -64,7 +65,15 @@ PreparedModel::PreparedModel(const Model& model) : model_(model) {
             for (int k = 0; k < K; ++k)
                 L.convW[static_cast<std::size_t>(k * dInnerP + d)] = src.convWeight[static_cast<std::size_t>(d * K + k)];
         copyPadded(L.convB, src.convBias, dInnerP);
-        transposeInto(L.xProjT, src.xProj, c.xProjOut(), dIn, xOutP);
+        // x_proj (dtRank + 2 dState, dInner): the dt rows as they are (padded), B and C transposed
+        L.xProjDt.resize(static_cast<std::size_t>(R) * static_cast<std::size_t>(dInnerP));
+        L.xProjBC.resize(static_cast<std::size_t>(dIn) * static_cast<std::size_t>(bcP));
+        for (int k = 0; k < dIn; ++k) {
+            for (int r = 0; r < R; ++r)
+                L.xProjDt[static_cast<std::size_t>(r * dInnerP + k)] = src.xProj[static_cast<std::size_t>(r * dIn + k)];
+            for (int j = 0; j < 2 * N; ++j)
+                L.xProjBC[static_cast<std::size_t>(k * bcP + j)] = src.xProj[static_cast<std::size_t>((R + j) * dIn + k)];
+        }
         transposeInto(L.dtProjT, src.dtProjWeight, dIn, R, dInnerP);
         copyPadded(L.dtBias, src.dtProjBias, dInnerP);
         L.Alog2e.resize(static_cast<std::size_t>(N) * static_cast<std::size_t>(dInnerP));
@@ -72,11 +81,14 @@ PreparedModel::PreparedModel(const Model& model) : model_(model) {
             for (int d = 0; d < dInnerP; ++d)
                 L.Alog2e[static_cast<std::size_t>(n * dInnerP + d)] = static_cast<float>(
                     d < dIn ? -std::exp(static_cast<double>(src.ALog[static_cast<std::size_t>(d * N + n)])) * 1.4426950408889634 : -1.0);
+        L.A16.resize(L.Alog2e.size());
+        for (std::size_t i = 0; i < L.A16.size(); ++i) L.A16[i] = 16.0f * L.Alog2e[i];
         copyPadded(L.D, src.D, dInnerP);
         transposeInto(L.outProjT, src.outProj, c.dModel, dIn, dModelP);
     }
     copyPadded(normF, w.normF, dModelP);
     copyPadded(headW, w.headWeight, dModelP);
+    for (int k = 0; k < c.dModel; ++k) headW[static_cast<std::size_t>(k)] *= normF[static_cast<std::size_t>(k)];
     headB = w.headBias[0];
     skip = w.skip[0];
 }
@@ -84,8 +96,8 @@ PreparedModel::PreparedModel(const Model& model) : model_(model) {
 std::size_t PreparedModel::memoryBytes() const noexcept {
     std::size_t n = embT.size() + embB.size() + normF.size() + headW.size();
     for (const auto& L : layers)
-        n += L.norm.size() + L.inProjT.size() + L.convW.size() + L.convB.size() + L.xProjT.size() + L.dtProjT.size() +
-             L.dtBias.size() + L.Alog2e.size() + L.D.size() + L.outProjT.size();
+        n += L.norm.size() + L.inProjT.size() + L.convW.size() + L.convB.size() + L.xProjBC.size() + L.xProjDt.size() + L.dtProjT.size() +
+             L.dtBias.size() + L.Alog2e.size() + L.A16.size() + L.D.size() + L.outProjT.size();
     return n * sizeof(float);
 }
 

@@ -34,14 +34,16 @@ private:
 };
 
 struct PreparedLayer {
-    AlignedFloats norm;     // (dModelP)
-    AlignedFloats inProjT;  // (dModel, 2*dInnerP): columns [x | z]
+    AlignedFloats norm;     // (dModelP) the RMSNorm weight (folded into inProjT; kept for reference)
+    AlignedFloats inProjT;  // (dModel, 2*dInnerP): columns [x | z], row k times norm[k] (RMSNorm weight folded in)
     AlignedFloats convW;    // (dConv, dInnerP): tap k multiplies the input from dConv-1-k steps ago
     AlignedFloats convB;    // (dInnerP)
-    AlignedFloats xProjT;   // (dInner, xOutP): columns [dt (dtRank) | B (dState) | C (dState) | pad]
+    AlignedFloats xProjBC;  // (dInner, bcP): x_proj's B and C columns [B (dState) | C (dState) | pad]
+    AlignedFloats xProjDt;  // (dtRank, dInnerP): x_proj's dt rows, each a vector over the inputs
     AlignedFloats dtProjT;  // (dtRank, dInnerP)
     AlignedFloats dtBias;   // (dInnerP)
     AlignedFloats Alog2e;   // (dState, dInnerP): A log2(e) = -exp(A_log) log2(e), transposed, so exp(dt A) = 2^(dt Alog2e); pad lanes -1
+    AlignedFloats A16;      // (dState, dInnerP): 16 Alog2e (exact), the scan's input on 16-lane targets (KernelOps-inl.h Exp2Sixteenths)
     AlignedFloats D;        // (dInnerP)
     AlignedFloats outProjT; // (dInner, dModelP)
 };
@@ -54,12 +56,12 @@ public:
     const Config& config() const noexcept { return model_.config; }
     std::size_t memoryBytes() const noexcept; // the padded arrays
 
-    int dModelP, dInnerP, xOutP;
+    int dModelP, dInnerP, bcP; // bcP = 2 dState padded
     AlignedFloats embT;  // (1 + nCond, dModelP)
     AlignedFloats embB;  // (dModelP)
     std::vector<PreparedLayer> layers;
-    AlignedFloats normF; // (dModelP)
-    AlignedFloats headW; // (dModelP)
+    AlignedFloats normF; // (dModelP) norm_f weight (folded into headW; kept for reference)
+    AlignedFloats headW; // (dModelP) head weight times normF
     float headB = 0, skip = 0;
 
 private:

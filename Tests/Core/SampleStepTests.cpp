@@ -1,0 +1,129 @@
+// The real-time engine's one-sample path (Source/Engine/SampleStep-inl.h, the reference shape at
+// blocks of 1-4 rows) against the block path, the offline renderer and the float64 reference, on
+// every SIMD target this machine supports; and the scan's table-based exp(dt A).
+#include "TestSignals.h"
+
+#include "Engine/Kernels.h"
+#include "Engine/OfflineRenderer.h"
+#include "Engine/PreparedModel.h"
+#include "Engine/RealtimeEngine.h"
+#include "Model/RandomModel.h"
+#include "Reference/Reference.h"
+
+#include "hwy/targets.h"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <random>
+
+using namespace mfx;
+using mfx::test::bitwiseEqual;
+
+namespace {
+
+// Runs `body` once per SIMD target compiled in and supported here, with dispatch forced to it.
+template <class F>
+void forEachTarget(F&& body) {
+    for (const int64_t target : hwy::SupportedAndGeneratedTargets()) {
+        hwy::SetSupportedTargetsForTest(target);
+        hwy::GetChosenTarget().Update(hwy::SupportedTargets());
+        INFO("SIMD target " << hwy::TargetName(target));
+        body(hwy::TargetName(target));
+    }
+    hwy::SetSupportedTargetsForTest(0);
+    hwy::GetChosenTarget().Update(hwy::SupportedTargets());
+}
+
+std::vector<float> runBlocks(const Model& model, const std::vector<float>& in, const std::vector<float>& cond, int block,
+                             std::mt19937& rng) {
+    RealtimeEngine e(model, 1);
+    const int nCond = model.config.nCond;
+    if (nCond) {
+        std::vector<float> held(static_cast<std::size_t>(nCond), 0.25f);
+        e.setConditioning(held.data());
+    }
+    std::vector<float> out(in.size());
+    for (std::size_t done = 0; done < in.size();) {
+        const int b = block > 0 ? block : std::uniform_int_distribution<int>(0, 200)(rng); // random sizes, 0 included
+        const int len = static_cast<int>(std::min<std::size_t>(in.size() - done, static_cast<std::size_t>(b)));
+        // nCond 2: per-sample conditioning; nCond 1: the held value
+        const float* c = nCond == 2 ? cond.data() + done * static_cast<std::size_t>(nCond) : nullptr;
+        e.processChannel(0, in.data() + done, out.data() + done, len, c);
+        done += static_cast<std::size_t>(len);
+    }
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("one-sample path: bitwise the block path at every block size, on every SIMD target", "[engine][blocks][sample-step]") {
+    const std::uint64_t seed = std::random_device{}();
+    INFO("seed " << seed);
+    for (int nCond : {0, 1, 2}) {
+        Config c; // the reference size: the shape the one-sample path is compiled for
+        c.nCond = nCond;
+        INFO(c.summary());
+        const Model model = randomModel(c, seed + static_cast<std::uint64_t>(nCond), {0.001, 0.1, 1.5, 0.2});
+        const std::size_t n = 6000;
+        const auto in = test::mixedSignal(n, seed);
+        std::vector<float> cond(n * static_cast<std::size_t>(nCond));
+        for (std::size_t i = 0; i < cond.size(); ++i) cond[i] = static_cast<float>(0.5 + 0.5 * std::sin(0.001 * static_cast<double>(i)));
+        forEachTarget([&](const char*) {
+            std::mt19937 rng(static_cast<unsigned>(seed));
+            std::vector<float> first;
+            for (int block : {1, 2, 3, 4, 5, 7, 64, 4096, -1}) {
+                const auto out = runBlocks(model, in, cond, block, rng);
+                if (first.empty()) first = out;
+                INFO("block size " << block);
+                CHECK(bitwiseEqual(out, first));
+            }
+        });
+    }
+}
+
+TEST_CASE("one-sample path matches the float64 reference and the offline renderer", "[engine][reference][sample-step]") {
+    const std::uint64_t seed = std::random_device{}();
+    INFO("seed " << seed);
+    InitOptions init;
+    init.scale = 1.5;
+    init.skip = 0.3;
+    const Model model = randomModel(Config{}, seed, init);
+    const std::size_t n = 50000;
+    const auto in = test::mixedSignal(n, seed);
+    ReferenceState refState(model.config);
+    const auto ref = referenceForward(model, in.data(), nullptr, n, refState);
+
+    RealtimeEngine rt(model, 1);
+    std::vector<float> out(n);
+    for (std::size_t t = 0; t < n; ++t) rt.process(in.data() + t, out.data() + t, 1); // block size 1 throughout
+    CHECK(test::relativeL2(out, ref) <= 1e-5);
+    CHECK(stateRelativeError(rt.getState(0), refState) <= 1e-5);
+
+    OfflineOptions o;
+    o.numThreads = 2;
+    OfflineRenderer off(model, 1, o);
+    std::vector<float> outOff(n);
+    off.process(0, in.data(), outOff.data(), n, nullptr);
+    CHECK(bitwiseEqual(outOff, out));
+}
+
+TEST_CASE("the scan's exp(dt A) stays within 3e-7 relative error, exact at 0, on every SIMD target", "[kernels]") {
+    std::vector<float> x, y;
+    for (double v = -125.0; v <= 0.0; v += 0.000731) x.push_back(static_cast<float>(v));
+    for (double v = -1e-3; v <= 0.0; v += 1.37e-7) x.push_back(static_cast<float>(v)); // slow decays, long memory
+    while (x.size() % kLanes) x.push_back(0.0f);
+    y.resize(x.size());
+    forEachTarget([&](const char* name) {
+        kernels::scanDecay(x.data(), y.data(), x.size());
+        double worst = 0;
+        for (std::size_t i = 0; i < x.size(); ++i) {
+            const double ref = std::exp2(static_cast<double>(x[i]));
+            worst = std::max(worst, std::abs(y[i] - ref) / ref);
+        }
+        INFO("worst relative error " << worst);
+        CHECK(worst < 3e-7);
+        WARN(name << ": worst relative error " << worst);
+        CHECK(y.back() == 1.0f); // x = 0: no decay
+    });
+}
