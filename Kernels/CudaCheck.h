@@ -9,6 +9,23 @@
 
 namespace mfx::cuda {
 
+// True when CUDA device `index` exists; otherwise false with the reason in whyNot (no driver, no
+// device, or an index out of range). Used by both factories (render and training).
+inline bool deviceExists(int index, std::string& whyNot) {
+    int n = 0;
+    const cudaError_t e = cudaGetDeviceCount(&n);
+    if (e != cudaSuccess || n == 0) {
+        static_cast<void>(cudaGetLastError()); // clear the sticky error: not an error for the caller
+        whyNot = std::string("no usable CUDA device") + (e != cudaSuccess ? std::string(" (") + cudaGetErrorString(e) + ")" : "");
+        return false;
+    }
+    if (index < 0 || index >= n) {
+        whyNot = "CUDA device " + std::to_string(index) + " does not exist (" + std::to_string(n) + " found: 0.." + std::to_string(n - 1) + ")";
+        return false;
+    }
+    return true;
+}
+
 [[noreturn]] inline void throwCudaError(cudaError_t e, const char* what, const char* file, int line) {
     throw ModelError(std::string("CUDA error ") + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ") in `" +
                      what + "` at " + file + ":" + std::to_string(line));

@@ -22,18 +22,7 @@ std::unique_ptr<RenderBackend> makeCudaBackend(int deviceIndex, const Config& co
         whyNot = why;
         return nullptr;
     }
-    int n = 0;
-    const cudaError_t e = cudaGetDeviceCount(&n);
-    if (e != cudaSuccess || n == 0) {
-        MFX_CUDA_IGNORE(cudaGetLastError());
-        whyNot = std::string("no usable CUDA device") + (e != cudaSuccess ? std::string(" (") + cudaGetErrorString(e) + ")" : "");
-        return nullptr;
-    }
-    if (deviceIndex < 0 || deviceIndex >= n) {
-        whyNot = "CUDA device " + std::to_string(deviceIndex) + " does not exist (" + std::to_string(n) + " found: 0.." +
-                 std::to_string(n - 1) + ")";
-        return nullptr;
-    }
+    if (!cuda::deviceExists(deviceIndex, whyNot)) return nullptr;
     try {
         int smem = 0;
         MFX_CUDA_CHECK(cudaDeviceGetAttribute(&smem, cudaDevAttrMaxSharedMemoryPerBlockOptin, deviceIndex));

@@ -377,18 +377,7 @@ double CudaGradientBackend::lossAndGradient(const std::vector<double>& params, c
 namespace mfx::train {
 
 std::unique_ptr<GradientBackend> makeCudaGradientBackend(int deviceIndex, const Config& config, std::string& whyNot) {
-    int n = 0;
-    const cudaError_t e = cudaGetDeviceCount(&n);
-    if (e != cudaSuccess || n == 0) {
-        MFX_CUDA_IGNORE(cudaGetLastError());
-        whyNot = std::string("no usable CUDA device") + (e != cudaSuccess ? std::string(" (") + cudaGetErrorString(e) + ")" : "");
-        return nullptr;
-    }
-    if (deviceIndex < 0 || deviceIndex >= n) {
-        whyNot = "CUDA device " + std::to_string(deviceIndex) + " does not exist (" + std::to_string(n) + " found: 0.." +
-                 std::to_string(n - 1) + ")";
-        return nullptr;
-    }
+    if (!mfx::cuda::deviceExists(deviceIndex, whyNot)) return nullptr;
     try {
         return std::make_unique<mfx::cuda::train::CudaGradientBackend>(deviceIndex, config);
     } catch (const ModelError& err) {

@@ -2,10 +2,10 @@
 // over std::threads, per-segment float gradients summed in segment order in float64 (so the result
 // is the same at any thread count).
 #include "GradientBackend.h"
+#include "Parallel.h"
 #include "Tape.h"
 
 #include <algorithm>
-#include <thread>
 
 namespace mfx::train {
 
@@ -43,13 +43,7 @@ public:
                 pass.backward(pp, gy.data(), segGrad[i].data());
             }
         };
-        if (nThreads == 1) {
-            work(0);
-        } else {
-            std::vector<std::thread> ts;
-            for (int w = 0; w < nThreads; ++w) ts.emplace_back(work, w);
-            for (auto& t : ts) t.join();
-        }
+        runOnThreads(nThreads, work);
         grad.assign(layout_.total, 0.0);
         double total = 0;
         for (std::size_t i = 0; i < B; ++i) {

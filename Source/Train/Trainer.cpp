@@ -1,4 +1,5 @@
 #include "Trainer.h"
+#include "Parallel.h"
 #include "Tape.h"
 
 #include <algorithm>
@@ -6,7 +7,6 @@
 #include <memory>
 #include <random>
 #include <stdexcept>
-#include <thread>
 
 namespace mfx::train {
 
@@ -171,13 +171,7 @@ double validationEsr(const Model& model, const std::vector<Recording>& recs, int
         for (std::size_t i = static_cast<std::size_t>(w); i < recs.size(); i += static_cast<std::size_t>(nThreads))
             preds[i] = renderRecording(model, recs[i]);
     };
-    if (nThreads == 1) {
-        work(0);
-    } else {
-        std::vector<std::thread> ts;
-        for (int w = 0; w < nThreads; ++w) ts.emplace_back(work, w);
-        for (auto& t : ts) t.join();
-    }
+    runOnThreads(nThreads, work);
     const double e = esrOverRecordings(recs, preds);
     if (outputs) *outputs = std::move(preds);
     return e;

@@ -1,9 +1,12 @@
 #pragma once
 // Signals of the training tests (CPU and GPU): plucked-string-like input and the synthetic effect
 // the tests learn, a tanh drive into a one-pole low-pass.
+#include "Train/Trainer.h"
+
 #include <cmath>
 #include <cstdint>
 #include <random>
+#include <utility>
 #include <vector>
 
 namespace mfx::traintest {
@@ -34,6 +37,16 @@ inline std::vector<float> driveLowpass(const std::vector<float>& x, double drive
         y[t] = static_cast<float>(s);
     }
     return y;
+}
+
+// The synthetic task of the training tests: plucks through driveLowpass(drive 4), 2 s to train
+// on and 1 s to validate on.
+inline std::pair<train::Recording, train::Recording> syntheticRecordings() {
+    train::Recording tr{pluckSignal(96000, 1), {}, {}, "train"};
+    tr.target = driveLowpass(tr.input, 4.0);
+    train::Recording va{pluckSignal(48000, 2), {}, {}, "val"};
+    va.target = driveLowpass(va.input, 4.0);
+    return {tr, va};
 }
 
 } // namespace mfx::traintest

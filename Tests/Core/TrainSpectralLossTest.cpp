@@ -109,10 +109,7 @@ TEST_CASE("STFT loss term in the batch loss, and a training run that uses it", "
     CHECK(g1 != g2);
 
     // A short run on the synthetic effect with the STFT term on still learns the waveform.
-    Recording tr{traintest::pluckSignal(96000, 1), {}, {}, "train"};
-    tr.target = traintest::driveLowpass(tr.input, 4.0);
-    Recording va{traintest::pluckSignal(48000, 2), {}, {}, "val"};
-    va.target = traintest::driveLowpass(va.input, 4.0);
+    const auto [tr, va] = traintest::syntheticRecordings();
     Config c;
     c.dModel = 8; c.nLayers = 1; c.dState = 8; c.dConv = 4; c.expand = 2; c.dtRank = 1;
     TrainOptions to;

@@ -41,10 +41,7 @@ TrainOptions quickOptions(long steps) {
 } // namespace
 
 TEST_CASE("Training on a tanh drive into a one-pole low-pass reaches ESR 0.02", "[train]") {
-    Recording tr{pluckSignal(96000, 1), {}, {}, "train"};
-    tr.target = driveLowpass(tr.input, 4.0);
-    Recording va{pluckSignal(48000, 2), {}, {}, "val"};
-    va.target = driveLowpass(va.input, 4.0);
+    const auto [tr, va] = syntheticRecordings();
     const long steps = 400;
     Trainer trainer(randomModel(smallConfig(0), 7), {tr}, {va}, quickOptions(steps));
     const double before = trainer.validate();

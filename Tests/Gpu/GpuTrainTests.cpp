@@ -173,10 +173,7 @@ TEST_CASE("CUDA training gradients are deterministic", "[gpu][train]") {
 
 TEST_CASE("Training on the GPU learns the synthetic effect like the CPU trainer", "[gpu][train]") {
     MFX_REQUIRE_GPU();
-    Recording tr{traintest::pluckSignal(96000, 1), {}, {}, "train"};
-    tr.target = traintest::driveLowpass(tr.input, 4.0);
-    Recording va{traintest::pluckSignal(48000, 2), {}, {}, "val"};
-    va.target = traintest::driveLowpass(va.input, 4.0);
+    const auto [tr, va] = traintest::syntheticRecordings();
     Config c;
     c.dModel = 8; c.nLayers = 1; c.dState = 8; c.dConv = 4; c.expand = 2; c.dtRank = 1;
     TrainOptions o;
