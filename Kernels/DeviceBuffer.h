@@ -30,8 +30,11 @@ public:
         release();
         if (n == 0) return;
         void* p = nullptr;
-        if constexpr (kPinnedHost) MFX_CUDA_CHECK(cudaMallocHost(&p, n * sizeof(T)));
-        else MFX_CUDA_CHECK(cudaMalloc(&p, n * sizeof(T)));
+        const cudaError_t e = kPinnedHost ? cudaMallocHost(&p, n * sizeof(T)) : cudaMalloc(&p, n * sizeof(T));
+        if (e != cudaSuccess) {
+            static_cast<void>(cudaGetLastError()); // an allocation failure must not surface again at the next launch check
+            throwCudaError(e, kPinnedHost ? "cudaMallocHost" : "cudaMalloc", __FILE__, __LINE__);
+        }
         p_ = static_cast<T*>(p);
         n_ = n;
     }

@@ -5,10 +5,12 @@
 #include "../CudaCheck.h"
 #include "Engine/Sanitize.h"
 #include "TrainLaunch.h"
+#include "Train/Parallel.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <thread>
 
 namespace mfx::cuda::train {
 
@@ -22,10 +24,10 @@ CudaGradientBackend::CudaGradientBackend(int device, const Config& config)
     cudaDeviceProp prop{};
     MFX_CUDA_CHECK(cudaGetDeviceProperties(&prop, device_));
     name_ = "cuda:" + std::to_string(device_) + " (" + prop.name + ")";
-    MFX_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
     params_.allocate(layout_.total);
     grad_.allocate(layout_.total);
     A_.allocate(static_cast<std::size_t>(c_.nLayers) * static_cast<std::size_t>(c_.dInner() * c_.dState));
+    MFX_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking)); // last: nothing can throw after it
     const int dM = c_.dModel, dI = c_.dInner(), N = c_.dState, K = c_.dConv, R = c_.dtRank, XO = c_.xProjOut(), F = 1 + c_.nCond;
     maxP_ = std::max({2 * dI * dM, XO * dI, dI * N, dI * K, dM * F, dI * R, dM * dI, dM, dI, 1});
 }
@@ -41,13 +43,15 @@ void CudaGradientBackend::reserve(long long M) {
                       N = static_cast<std::size_t>(c_.dState), XO = static_cast<std::size_t>(c_.xProjOut()),
                       F = static_cast<std::size_t>(1 + c_.nCond);
     const std::size_t chunks = (m + kChunkRows - 1) / kChunkRows;
-    // Floats per row: the saved activations of every layer, the final norm/head, the backward scratch.
-    const std::size_t perLayer = dM + 1 + dM + 2 * dI + 7 * dI + XO + dI * N;
+    // Floats per row: the saved activations of every layer (rIn, rstd, u, xz, xpre, xc, dtLin, dt, yss,
+    // gated, xdb, H), the final norm/head, the backward scratch.
+    const std::size_t perLayer = dM + 1 + dM + 2 * dI + 6 * dI + XO + dI * N;
     const std::size_t perRow = F + static_cast<std::size_t>(c_.nLayers) * perLayer + (2 * dM + 3) + (2 * dM + 5 * dI + 2 * dI + XO + dI * N);
     const double need = static_cast<double>(m) * static_cast<double>(perRow) * 4.0 + static_cast<double>(chunks * maxP_) * 4.0;
     std::size_t freeB = 0, totalB = 0;
     MFX_CUDA_CHECK(cudaMemGetInfo(&freeB, &totalB));
-    // Release the old buffers first: their memory counts as free for the new ones.
+    // The old buffers are released one by one as the new, larger ones replace them: their memory
+    // counts as free.
     double held = static_cast<double>(capacity_) * static_cast<double>(perRow) * 4.0;
     if (need > 0.92 * (static_cast<double>(freeB) + held)) {
         char msg[256];
@@ -339,6 +343,8 @@ double CudaGradientBackend::lossAndGradient(const std::vector<double>& params, c
         return 0.0;
     }
     if (L > 0x7fffffffu) throw ModelError("training segment too long for the CUDA backend");
+    if (batch.target.size() != B || (c_.nCond > 0 && batch.cond.size() != B))
+        throw ModelError("training batch: every segment needs a target" + std::string(c_.nCond > 0 ? " and conditioning values" : ""));
     MFX_CUDA_CHECK(cudaSetDevice(device_));
     TrainDims d;
     d.M = static_cast<long long>(B * L);
@@ -358,11 +364,17 @@ double CudaGradientBackend::lossAndGradient(const std::vector<double>& params, c
     MFX_CUDA_CHECK(cudaMemcpyAsync(hOut_.data(), out_.get(), hOut_.size() * sizeof(float), cudaMemcpyDeviceToHost, stream_));
     MFX_CUDA_CHECK(cudaStreamSynchronize(stream_));
     // The loss and d(loss)/d(out) on the host, with the CPU backend's code.
+    // Segments on host threads (the STFT term's FFTs are the costly part), summed in segment order.
     hGOut_.resize(B * L);
+    std::vector<double> segLoss(B, 0.0);
+    const int threads = static_cast<int>(std::min<std::size_t>(B, std::max(1u, std::thread::hardware_concurrency())));
+    mfx::train::runOnThreads(threads, [&](int w) {
+        for (std::size_t b = static_cast<std::size_t>(w); b < B; b += static_cast<std::size_t>(threads))
+            segLoss[b] = mfx::train::segmentLossAndGrad(hOut_.data() + b * L, batch.target[b], L, batch.warmup, denominator,
+                                                        static_cast<int>(B), loss, hGOut_.data() + b * L);
+    });
     double num = 0;
-    for (std::size_t b = 0; b < B; ++b)
-        num += mfx::train::segmentLossAndGrad(hOut_.data() + b * L, batch.target[b], L, batch.warmup, denominator,
-                                              static_cast<int>(B), loss, hGOut_.data() + b * L);
+    for (double v : segLoss) num += v;
     MFX_CUDA_CHECK(cudaMemcpyAsync(gOut_.get(), hGOut_.data(), hGOut_.size() * sizeof(float), cudaMemcpyHostToDevice, stream_));
     backward(d);
     hGrad_.resize(layout_.total);

@@ -6,6 +6,7 @@
 #include "Tape.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace mfx::train {
 
@@ -22,6 +23,9 @@ public:
     double lossAndGradient(const std::vector<double>& params, const SegmentBatch& batch, double den, const LossOptions& loss,
                            std::vector<double>& grad) override {
         const std::size_t B = batch.size(), len = batch.length;
+        if (batch.target.size() != B || (config_.nCond > 0 && batch.cond.size() != B))
+            throw std::invalid_argument("training batch: every segment needs a target" +
+                                        std::string(config_.nCond > 0 ? " and conditioning values" : ""));
         const int nCond = config_.nCond;
         PreparedParams<float> pp(config_);
         pp.set(params);

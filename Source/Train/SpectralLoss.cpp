@@ -9,6 +9,8 @@
 #include <complex>
 #include <cstdlib>
 #include <map>
+#include <new>
+#include <numbers>
 #include <memory>
 #include <utility>
 
@@ -17,6 +19,7 @@ namespace mfx::train {
 namespace {
 
 constexpr double kEps = 1e-5;
+constexpr double kFloor = 1e-6; // per time-frequency cell, in the spectral convergence's denominator
 
 // kiss_fft configurations per (size, direction), one set per thread (a configuration is read-only
 // while transforming distinct buffers, but this keeps every thread independent of the others).
@@ -27,6 +30,7 @@ kiss_fft_cfg fftConfig(int n, bool inverse) {
     thread_local std::map<std::pair<int, bool>, std::unique_ptr<kiss_fft_state, Free>> cache;
     auto& slot = cache[{n, inverse}];
     if (!slot) slot.reset(kiss_fft_alloc(n, inverse ? 1 : 0, nullptr, nullptr));
+    if (!slot) throw std::bad_alloc();
     return slot.get();
 }
 
@@ -54,7 +58,7 @@ double stftLossAndGrad(const T* pred, const float* target, std::size_t L, std::s
         f.count = static_cast<int>((counted - static_cast<std::size_t>(N)) / static_cast<std::size_t>(f.hop)) + 1;
         f.bins = N / 2 + 1;
         std::vector<double> w(static_cast<std::size_t>(N)); // (N) periodic Hann window
-        for (int n = 0; n < N; ++n) w[static_cast<std::size_t>(n)] = 0.5 - 0.5 * std::cos(2.0 * M_PI * n / N);
+        for (int n = 0; n < N; ++n) w[static_cast<std::size_t>(n)] = 0.5 - 0.5 * std::cos(2.0 * std::numbers::pi * n / N);
         const std::size_t cells = static_cast<std::size_t>(f.count) * static_cast<std::size_t>(f.bins);
         std::vector<std::complex<double>> P(cells);         // (frames, bins) prediction spectrum
         std::vector<double> magP(cells), magT(cells);        // (frames, bins)
@@ -87,7 +91,9 @@ double stftLossAndGrad(const T* pred, const float* target, std::size_t L, std::s
             tt += magT[c] * magT[c];
             lm += std::fabs(std::log(magP[c] + kEps) - std::log(magT[c] + kEps));
         }
-        const double S = std::sqrt(dd), Tn = std::sqrt(std::max(tt, 1e-24));
+        // The floor keeps a (near-)silent target segment from blowing up the spectral convergence
+        // and its gradient: about -96 dB below a full-scale sine's bin at N = 256.
+        const double S = std::sqrt(dd), Tn = std::sqrt(tt + kFloor * static_cast<double>(cells));
         value += (S / Tn + lm / static_cast<double>(cells)) / used;
         if (scale == 0.0) continue;
         // g = d(value)/d|Yhat| per cell, then back through |.|, the FFT and the window.

@@ -149,6 +149,7 @@ void runTrain(const TrainArgs& a) {
         cpu.numThreads = o.threads;
         std::string vnotice;
         trainer.setValidationBackend(makeBackend(a.device, c, cpu, vnotice));
+        if (!vnotice.empty()) printNote("validation: " + vnotice);
     }
     RunState rs;
     if (a.resume) {
