@@ -104,7 +104,7 @@ std::size_t mismatches(const std::vector<float>& a, const Sound& s, int channel)
 
 TEST_CASE("jack: errors against a real server name the problem and the fix", "[live][jack]") {
     ScratchDir dir;
-    JackServer server(uniqueServerName("mfxlive-err"), kRate, kPeriod, dir / "jackd.log");
+    JackServer server(testServerName("live-err"), kRate, kPeriod, dir / "jackd.log");
     const std::map<std::string, std::string> env{{"JACK_DEFAULT_SERVER", server.name()}};
     const fs::path model = dir / "m.safetensors", model44 = dir / "m44.safetensors";
     saveModel(testModel(31), model.string());
@@ -172,7 +172,7 @@ TEST_CASE("jack: errors against a real server name the problem and the fix", "[l
 
 TEST_CASE("jack: a 20 s run records exactly the offline render of its input with few xruns and a clean exit", "[live][jack]") {
     ScratchDir dir;
-    JackServer server(uniqueServerName("mfxlive-e2e"), kRate, kPeriod, dir / "jackd.log");
+    JackServer server(testServerName("live-e2e"), kRate, kPeriod, dir / "jackd.log");
     const std::map<std::string, std::string> env{{"JACK_DEFAULT_SERVER", server.name()}};
     const Model model = testModel(21);
     const fs::path modelPath = dir / "model.safetensors";
@@ -272,7 +272,7 @@ TEST_CASE("jack: a 20 s run records exactly the offline render of its input with
 
 TEST_CASE("jack: Ctrl-C stops cleanly and keeps the recording", "[live][jack]") {
     ScratchDir dir;
-    JackServer server(uniqueServerName("mfxlive-int"), kRate, kPeriod, dir / "jackd.log");
+    JackServer server(testServerName("live-int"), kRate, kPeriod, dir / "jackd.log");
     const std::map<std::string, std::string> env{{"JACK_DEFAULT_SERVER", server.name()}};
     saveModel(testModel(41), (dir / "m.safetensors").string());
     ChildProcess live({kMambafx, "live", "--api", "jack", "--model", (dir / "m.safetensors").string(), "--record",
@@ -294,7 +294,7 @@ TEST_CASE("jack: Ctrl-C stops cleanly and keeps the recording", "[live][jack]") 
 
 TEST_CASE("jack: the server quitting mid-run is a clear error and the recording is kept", "[live][jack]") {
     ScratchDir dir;
-    JackServer server(uniqueServerName("mfxlive-quit"), kRate, kPeriod, dir / "jackd.log");
+    JackServer server(testServerName("live-quit"), kRate, kPeriod, dir / "jackd.log");
     const std::map<std::string, std::string> env{{"JACK_DEFAULT_SERVER", server.name()}};
     saveModel(testModel(45), (dir / "m.safetensors").string());
     ChildProcess live({kMambafx, "live", "--api", "jack", "--model", (dir / "m.safetensors").string(), "--record",
@@ -313,7 +313,7 @@ TEST_CASE("jack: the server quitting mid-run is a clear error and the recording 
 
 TEST_CASE("jack: keys in a terminal switch models and bypass and quit", "[live][jack]") {
     ScratchDir dir;
-    JackServer server(uniqueServerName("mfxlive-keys"), kRate, kPeriod, dir / "jackd.log");
+    JackServer server(testServerName("live-keys"), kRate, kPeriod, dir / "jackd.log");
     saveModel(testModel(51), (dir / "a.safetensors").string());
     saveModel(testModel(52), (dir / "b.safetensors").string());
     saveModel(testModel(53, 44100.0), (dir / "c.safetensors").string()); // refused: the session runs 48 kHz models

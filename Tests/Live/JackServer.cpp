@@ -143,6 +143,6 @@ JackServer::JackServer(const std::string& name, int rate, int period, const std:
 
 JackServer::~JackServer() { jackd_.stop(); }
 
-std::string uniqueServerName(const std::string& prefix) { return prefix + "-" + std::to_string(::getpid()); }
+std::string testServerName(const std::string& test) { return "mfx-test-" + test; }
 
 } // namespace mfx::live::test

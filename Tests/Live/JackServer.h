@@ -53,7 +53,11 @@ private:
     ChildProcess jackd_;
 };
 
-// A server name unique to this process.
-std::string uniqueServerName(const std::string& prefix);
+// The JACK server name of one test: fixed, not per process. JACK's shared registry has room for 8
+// servers and reclaims the entry of a server that died uncleanly only when a server of the same
+// name starts; names with a PID in them filled it over repeated runs on one machine ("Too many
+// servers already active"). Two runs of the same test at the same time on one machine collide (the
+// second one's server does not come up, and the test says so).
+std::string testServerName(const std::string& test);
 
 } // namespace mfx::live::test

@@ -15,7 +15,9 @@ fi
 
 work=$(mktemp -d /tmp/mfx-standalone.XXXXXX)
 export HOME=$work
-export JACK_DEFAULT_SERVER=mfx-standalone-test-$$
+# A fixed name (not per process): JACK reclaims a registry entry left by a dead server only for the
+# same name, and has room for 8 (see Tests/Live/JackServer.h).
+export JACK_DEFAULT_SERVER=mfx-test-plugin-standalone
 export JACK_NO_AUDIO_RESERVATION=1
 jack_pid=
 app_pid=
