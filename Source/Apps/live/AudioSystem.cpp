@@ -135,6 +135,10 @@ void AudioStream::stop() {
     }
 }
 
+void AudioStream::abandon() noexcept {
+    static_cast<void>(rt_.release()); // deliberately leaked, see the header
+}
+
 void AudioStream::close() {
     if (rt_ && rt_->isStreamOpen()) rt_->closeStream();
     rt_.reset();

@@ -47,6 +47,10 @@ public:
     void start();
     void stop();  // no-op if not running
     void close(); // no-op if not open
+    // After the audio system lost the stream: never touch it again (no stop, close or destructor
+    // call into the audio library, which may be closing it from its own thread or block on a server
+    // that is gone). The library object is left to the process's exit.
+    void abandon() noexcept;
 
     bool running() const;                  // false also when the audio system closed the stream
     unsigned bufferFrames() const noexcept { return bufferFrames_; }   // as chosen by the device

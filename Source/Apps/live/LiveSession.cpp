@@ -245,6 +245,12 @@ int runLive(const LiveOptions& o, std::ostream& out) {
     std::string stopReason, failure;
     const auto statusInterval = std::chrono::milliseconds(screen.tty() ? 250 : 1000);
     auto nextStatus = Clock::now() + statusInterval;
+    // Heartbeat: the audio callback advances status.frames(). A stream that claims to run but has
+    // not called back for a second is lost (a JACK server that quit does not always get through to
+    // RtAudio's shutdown handling).
+    std::uint64_t lastFrames = 0;
+    auto lastAdvance = Clock::now();
+    const char* lostStream = "the audio system stopped the stream (did the JACK server quit?)";
     const std::uint64_t frameLimit =
         o.durationGiven ? static_cast<std::uint64_t>(std::llround(o.durationSeconds * rate)) : 0;
 
@@ -274,7 +280,14 @@ int runLive(const LiveOptions& o, std::ostream& out) {
         if (key == 'n' || key == 'N') startLoad(+1);
         if (key == 'p' || key == 'P') startLoad(-1);
         if (apps::interruptRequested()) { stopReason = "Ctrl-C"; break; }
-        if (!stream.running()) { failure = "the audio system stopped the stream (did the JACK server quit?)"; break; }
+        if (!stream.running()) { failure = lostStream; break; }
+        if (const std::uint64_t f = status.frames(); f != lastFrames) {
+            lastFrames = f;
+            lastAdvance = Clock::now();
+        } else if (f > 0 && Clock::now() - lastAdvance > std::chrono::seconds(1)) {
+            failure = lostStream;
+            break;
+        }
 
         if (loading.valid() && loading.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
             try {
@@ -309,11 +322,17 @@ int runLive(const LiveOptions& o, std::ostream& out) {
         if (frameLimit && status.frames() >= frameLimit) { stopReason = "duration reached"; break; }
     }
 
-    // When JACK shut the client down, RtAudio closes the stream from a thread of its own: give it a
-    // moment to finish before the stream object goes.
-    if (!failure.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    stream.stop();
-    stream.close();
+    if (failure.empty()) {
+        stream.stop();
+        stream.close();
+    } else {
+        // A lost stream is never touched again: when JACK shut the client down, RtAudio closes it
+        // from a thread of its own, and stopping or closing it here as well raced with that thread
+        // (and blocks forever in libjack when the server is gone). Give that thread a moment, then
+        // leave the stream to the process's exit.
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        stream.abandon();
+    }
     screen.endStatus();
     if (loading.valid()) loading.wait();
     slot->collect();
