@@ -48,7 +48,16 @@ struct TrainArgs {
     std::vector<int> stftSizes{256, 1024, 4096};
     std::string progress = "auto";
     std::string device = "auto";
+    bool batchGiven = false, segmentGiven = false, warmupGiven = false; // else the backend's defaults
 };
+
+// Step sizes when not given: the CPU's, or on a GPU larger ones that cost about the same time per
+// step there and learn from many more samples (the default model's recipe, docs/MODELS.md).
+struct StepShape {
+    int batch;
+    std::size_t segment, warmup;
+};
+constexpr StepShape kGpuDefaults{32, 8192, 2048};
 
 std::string fmt(double v, int prec) {
     char b[64];
@@ -104,10 +113,25 @@ void runTrain(const TrainArgs& a) {
     c.nCond = static_cast<int>(data.knobs.size());
     c.sampleRate = data.sampleRate;
     TrainOptions o;
-    o.segmentLength = a.segment;
-    o.warmup = a.warmup;
-    o.batchSize = a.batch;
     o.threads = a.threads > 0 ? a.threads : std::max(1u, std::thread::hardware_concurrency());
+    std::string notice;
+    std::unique_ptr<GradientBackend> backend;
+    try {
+        backend = makeGradientBackend(a.device, c, o.threads, notice);
+    } catch (const ModelError& e) {
+        throw UsageError(std::string("--device: ") + e.what());
+    }
+    if (!notice.empty()) printNote(notice);
+    const bool onGpu = backend->name().rfind("cuda", 0) == 0;
+    const int batch = onGpu && !a.batchGiven ? kGpuDefaults.batch : a.batch;
+    const std::size_t segment = onGpu && !a.segmentGiven ? kGpuDefaults.segment : a.segment;
+    const std::size_t warmup = onGpu && !a.warmupGiven ? kGpuDefaults.warmup : a.warmup;
+    if (onGpu && !(a.batchGiven && a.segmentGiven && a.warmupGiven))
+        printNote("on the GPU, steps of " + std::to_string(batch) + " x (" + std::to_string(segment) + " + " + std::to_string(warmup) +
+                  " warm-up) samples unless --batch, --segment, --warmup say otherwise");
+    o.segmentLength = segment;
+    o.warmup = warmup;
+    o.batchSize = batch;
     o.seed = a.seed;
     o.loss.preEmphasis = a.preEmphasis;
     o.loss.stftWeight = a.stftWeight;
@@ -118,10 +142,10 @@ void runTrain(const TrainArgs& a) {
     if (a.stftWeight < 0) throw UsageError("--stft-weight must be 0 (off) or positive");
     o.adam.lr = a.lr;
     o.adam.lrFinal = a.lr / 100;
-    if (a.batch < 1 || a.segment < 64) throw UsageError("--batch must be >= 1 and --segment >= 64");
+    if (batch < 1 || segment < 64) throw UsageError("--batch must be >= 1 and --segment >= 64");
     std::size_t trainSamples = 0;
     for (const auto& r : data.train) trainSamples += r.input.size();
-    const long stepsPerEpoch = std::max(1L, static_cast<long>(trainSamples / (a.batch * a.segment)));
+    const long stepsPerEpoch = std::max(1L, static_cast<long>(trainSamples / (static_cast<std::size_t>(batch) * segment)));
     o.totalSteps = stepsPerEpoch * a.epochs;
     o.adam.warmupSteps = std::min<long>(100, o.totalSteps / 10);
 
@@ -132,14 +156,6 @@ void runTrain(const TrainArgs& a) {
     // so the model starts from silence instead of loud random output.
     for (auto& b : init.weights.embeddingBias) b = 0.0f;
     for (auto& w : init.weights.headWeight) w = 0.0f;
-    std::string notice;
-    std::unique_ptr<GradientBackend> backend;
-    try {
-        backend = makeGradientBackend(a.device, c, o.threads, notice);
-    } catch (const ModelError& e) {
-        throw UsageError(std::string("--device: ") + e.what());
-    }
-    if (!notice.empty()) printNote(notice);
     const std::string hardware = backend->name();
     Trainer trainer(init, data.train, data.val, o, std::move(backend));
     {
@@ -292,9 +308,11 @@ void addTrainCommand(CLI::App& app) {
     cmd->add_option("--device", args->device, "Where the training runs: auto (a CUDA GPU if present), cpu, cuda, cuda:N")
         ->capture_default_str();
     cmd->add_option("--threads", args->threads, "CPU threads (default: all; also used for validation on a GPU run)");
-    cmd->add_option("--batch", args->batch, "Segments per step")->capture_default_str();
-    cmd->add_option("--segment", args->segment, "Samples per segment counted by the loss")->capture_default_str();
-    cmd->add_option("--warmup", args->warmup, "Samples run before each segment so the state settles")->capture_default_str();
+    auto* batchOpt = cmd->add_option("--batch", args->batch, "Segments per step (on a GPU: 32 unless given)")->capture_default_str();
+    auto* segmentOpt = cmd->add_option("--segment", args->segment, "Samples per segment counted by the loss (on a GPU: 8192 unless given)")
+                           ->capture_default_str();
+    auto* warmupOpt = cmd->add_option("--warmup", args->warmup, "Samples run before each segment so the state settles (on a GPU: 2048 unless given)")
+                          ->capture_default_str();
     cmd->add_option("--lr", args->lr, "Peak learning rate (Adam; cosine decay to lr/100)")->capture_default_str();
     cmd->add_option("--pre-emphasis", args->preEmphasis, "Pre-emphasis coefficient of the loss (0 = plain ESR)")->capture_default_str();
     cmd->add_option("--stft-weight", args->stftWeight,
@@ -303,7 +321,12 @@ void addTrainCommand(CLI::App& app) {
         ->capture_default_str()->delimiter(',');
     cmd->add_option("--max-minutes", args->maxMinutes, "Stop (with a checkpoint) after this many minutes");
     cmd->add_option("--progress", args->progress, "auto | always | never")->capture_default_str();
-    cmd->callback([args]() { runTrain(*args); });
+    cmd->callback([args, batchOpt, segmentOpt, warmupOpt]() {
+        args->batchGiven = batchOpt->count() > 0;
+        args->segmentGiven = segmentOpt->count() > 0;
+        args->warmupGiven = warmupOpt->count() > 0;
+        runTrain(*args);
+    });
 }
 
 } // namespace mfx::apps
