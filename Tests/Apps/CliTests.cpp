@@ -206,3 +206,13 @@ TEST_CASE("render without --model uses the bundled default or says to pass --mod
         CHECK_FALSE(fs::exists(out));
     }
 }
+
+TEST_CASE("mambafx bench measures every block size and the offline path, fastest and median with --repeat", "[apps]") {
+    const auto r = runMambafx({"bench", "--quick", "--seconds", "0.05", "--repeat", "3", "--threads", "1"});
+    INFO(r.out << r.err);
+    REQUIRE(r.code == 0);
+    for (const char* block : {"block    1 :", "block   64 :", "block  512 :", "block 4096 :"}) CHECK_THAT(r.out, Contains(block));
+    CHECK_THAT(r.out, Contains("(median of 3:"));
+    CHECK_THAT(r.out, Contains("offline lanes") && Contains("offline chunked") && Contains("x real time"));
+    CHECK(runMambafx({"bench", "--repeat", "0"}).code == 2);
+}
