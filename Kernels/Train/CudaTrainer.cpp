@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 namespace mfx::cuda::train {
@@ -27,13 +28,54 @@ CudaGradientBackend::CudaGradientBackend(int device, const Config& config)
     params_.allocate(layout_.total);
     grad_.allocate(layout_.total);
     A_.allocate(static_cast<std::size_t>(c_.nLayers) * static_cast<std::size_t>(c_.dInner() * c_.dState));
+    profile_ = std::getenv("MFX_TRAIN_PROFILE") != nullptr;
     MFX_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking)); // last: nothing can throw after it
     const int dM = c_.dModel, dI = c_.dInner(), N = c_.dState, K = c_.dConv, R = c_.dtRank, XO = c_.xProjOut(), F = 1 + c_.nCond;
     maxP_ = std::max({2 * dI * dM, XO * dI, dI * N, dI * K, dM * F, dI * R, dM * dI, dM, dI, 1});
 }
 
 CudaGradientBackend::~CudaGradientBackend() {
+    for (auto& m : marks_) MFX_CUDA_IGNORE(cudaEventDestroy(m.second));
     if (stream_) MFX_CUDA_IGNORE(cudaStreamDestroy(stream_));
+}
+
+void CudaGradientBackend::mark(const char* name) {
+    if (!profile_) return;
+    cudaEvent_t e = nullptr;
+    MFX_CUDA_CHECK(cudaEventCreate(&e));
+    marks_.emplace_back(name, e);
+    MFX_CUDA_CHECK(cudaEventRecord(e, stream_));
+}
+
+void CudaGradientBackend::collectProfile() {
+    if (!profile_ || marks_.empty()) return;
+    MFX_CUDA_CHECK(cudaEventSynchronize(marks_.back().second));
+    for (std::size_t i = 0; i + 1 < marks_.size(); ++i) {
+        float ms = 0;
+        MFX_CUDA_CHECK(cudaEventElapsedTime(&ms, marks_[i].second, marks_[i + 1].second));
+        auto it = std::find_if(totals_.begin(), totals_.end(), [&](const auto& t) { return t.first == marks_[i].first; });
+        if (it == totals_.end()) totals_.emplace_back(marks_[i].first, ms);
+        else it->second += ms;
+    }
+    for (auto& m : marks_) MFX_CUDA_IGNORE(cudaEventDestroy(m.second));
+    marks_.clear();
+    ++profiledCalls_;
+}
+
+std::string CudaGradientBackend::profileReport() const {
+    if (!profile_ || profiledCalls_ == 0) return {};
+    double all = 0;
+    for (const auto& t : totals_) all += t.second;
+    auto sorted = totals_;
+    std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    std::string r = "time per step by part (" + std::to_string(profiledCalls_) + " steps, " + name_ + "):\n";
+    char line[160];
+    for (const auto& t : sorted) {
+        std::snprintf(line, sizeof line, "  %-28s %8.3f ms  %5.1f %%\n", t.first.c_str(), t.second / static_cast<double>(profiledCalls_),
+                      100.0 * t.second / all);
+        r += line;
+    }
+    return r;
 }
 
 void CudaGradientBackend::reserve(long long M) {
@@ -210,6 +252,7 @@ void CudaGradientBackend::forward(const TrainDims& d) {
     const auto P = mfx::train::viewParams<const float>(layout_, params_.get());
     // r0 = embedding([x, cond])
     float* r0 = c_.nLayers > 0 ? layers_[0].rIn.get() : rF_.get();
+    mark("embedding");
     launchTrainLinear(linear(M, feat_.get(), F, F, P.embWeight, F, 1, r0, dM, dM, false, P.embBias), stream_);
     for (int l = 0; l < c_.nLayers; ++l) {
         const auto& W = P.layers[static_cast<std::size_t>(l)];
@@ -221,13 +264,21 @@ void CudaGradientBackend::forward(const TrainDims& d) {
         n.w = W.norm;
         n.u = L.u.get();
         n.rstd = L.rstd.get();
+        mark("fwd rmsnorm");
         launchRmsNormForward(n, stream_);                                                                  // u = RMSNorm(r)
+        mark("fwd in_proj");
         launchTrainLinear(linear(M, L.u.get(), dM, dM, W.inProj, dM, 1, L.xz.get(), 2 * dI, 2 * dI), stream_); // xz = in_proj(u)
+        mark("fwd conv+silu");
         launchConvForward(lp, stream_);                                                                    // xc = SiLU(conv(x))
+        mark("fwd x_proj");
         launchTrainLinear(linear(M, L.xc.get(), dI, dI, W.xProj, dI, 1, L.xdb.get(), XO, XO), stream_);      // dt|B|C = x_proj(xc)
+        mark("fwd dt_proj+softplus");
         launchDtForward(lp, stream_);                                                                      // dt = softplus(...)
+        mark("fwd scan");
         launchScanForward(lp, stream_);                                                                    // H
+        mark("fwd gate");
         launchGateForward(lp, stream_);                                                                    // yss, gated
+        mark("fwd out_proj+residual");
         float* rNext = l + 1 < c_.nLayers ? layers_[static_cast<std::size_t>(l + 1)].rIn.get() : rF_.get();
         MFX_CUDA_CHECK(cudaMemcpyAsync(rNext, L.rIn.get(), static_cast<std::size_t>(M) * static_cast<std::size_t>(dM) * sizeof(float),
                                        cudaMemcpyDeviceToDevice, stream_));
@@ -239,6 +290,7 @@ void CudaGradientBackend::forward(const TrainDims& d) {
     n.w = P.normF;
     n.u = f_.get();
     n.rstd = rstdF_.get();
+    mark("fwd norm_f+head");
     launchRmsNormForward(n, stream_);
     HeadParams h;
     h.dims = d;
@@ -259,6 +311,7 @@ void CudaGradientBackend::backward(const TrainDims& d) {
     MFX_CUDA_CHECK(cudaMemsetAsync(grad_.get(), 0, layout_.total * sizeof(double), stream_));
 
     // Head: y = headW . f + headB + skip * x
+    mark("bwd head+norm_f");
     launchTrainLinear(linear(M, gOut_.get(), 1, 1, P.headWeight, 1, 0, gu_.get(), dM, dM), stream_); // gf = gOut headW
     reduce(gemmGrad(gOut_.get(), 1, 1, f_.get(), dM, dM), d, Gd.headWeight);
     reduce(gemmGrad(gOut_.get(), 1, 1, nullptr, 0, 1), d, Gd.headBias);
@@ -281,14 +334,19 @@ void CudaGradientBackend::backward(const TrainDims& d) {
         auto& L = layers_[static_cast<std::size_t>(l)];
         const LayerTrainParams lp = layerParams(l, d);
         // r_out = r_in + out_proj(gated)
+        mark("bwd out_proj");
         reduce(gemmGrad(gr_.get(), dM, dM, L.gated.get(), dI, dI), d, GW.outProj);
         launchTrainLinear(linear(M, gr_.get(), dM, dM, W.outProj, 1, dI, gGated_.get(), dI, dI), stream_);
         // gated = yss SiLU(z);  yss = C.h + D x
+        mark("bwd gate");
         launchGateBackward(lp, stream_);
         reduce(productGrad(gyss_.get(), dI, L.xc.get(), dI, nullptr, 0, dI), d, GW.D);
         // the selective scan
+        mark("bwd scan");
         launchScanBackward(lp, stream_);
+        mark("bwd scan inputs (post)");
         launchScanBackwardPost(lp, stream_);
+        mark("bwd A_log reduction");
         ReduceParams ra;
         ra.mode = ReduceMode::ScanA;
         ra.P = dI * N;
@@ -299,13 +357,16 @@ void CudaGradientBackend::backward(const TrainDims& d) {
         ra.scale = lp.A; // d/dA_log = A d/dA
         reduce(ra, d, GW.ALog);
         // dtLin = dt_proj(xdb[:, :R]) + bias
+        mark("bwd dt_proj");
         reduce(gemmGrad(gdtLin_.get(), dI, dI, nullptr, 0, 1), d, GW.dtBias);
         reduce(gemmGrad(gdtLin_.get(), dI, dI, L.xdb.get(), XO, R), d, GW.dtWeight);
         launchTrainLinear(linear(M, gdtLin_.get(), dI, dI, W.dtWeight, 1, R, gxdb_.get(), XO, R), stream_);
         // xdb = x_proj(xc)
+        mark("bwd x_proj");
         reduce(gemmGrad(gxdb_.get(), XO, XO, L.xc.get(), dI, dI), d, GW.xProj);
         launchTrainLinear(linear(M, gxdb_.get(), XO, XO, W.xProj, 1, dI, gxc_.get(), dI, dI, true), stream_);
         // xc = SiLU(conv1d(x))
+        mark("bwd conv+silu");
         launchConvBackward(lp, stream_);
         reduce(gemmGrad(gxpre_.get(), dI, dI, nullptr, 0, 1), d, GW.convBias);
         ReduceParams rc;
@@ -315,6 +376,7 @@ void CudaGradientBackend::backward(const TrainDims& d) {
         rc.xz = L.xz.get();
         reduce(rc, d, GW.convWeight);
         // xz = in_proj(u)
+        mark("bwd in_proj");
         reduce(gemmGrad(gxz_.get(), 2 * dI, 2 * dI, L.u.get(), dM, dM), d, GW.inProj);
         launchTrainLinear(linear(M, gxz_.get(), 2 * dI, 2 * dI, W.inProj, 1, dM, gu_.get(), dM, dM), stream_);
         // u = RMSNorm(r_in): gr += norm backward (gr already holds the residual path)
@@ -325,10 +387,12 @@ void CudaGradientBackend::backward(const TrainDims& d) {
         n.rstd = L.rstd.get();
         n.gu = gu_.get();
         n.gr = gr_.get();
+        mark("bwd rmsnorm");
         launchRmsNormBackward(n, stream_);
         reduce(productGrad(gu_.get(), dM, L.rIn.get(), dM, L.rstd.get(), 1, dM), d, GW.norm);
     }
     // r0 = embW [x, cond] + embB
+    mark("bwd embedding");
     reduce(gemmGrad(gr_.get(), dM, dM, feat_.get(), F, F), d, Gd.embWeight);
     reduce(gemmGrad(gr_.get(), dM, dM, nullptr, 0, 1), d, Gd.embBias);
 }
@@ -346,6 +410,8 @@ double CudaGradientBackend::lossAndGradient(const std::vector<double>& params, c
     if (batch.target.size() != B || (c_.nCond > 0 && batch.cond.size() != B))
         throw ModelError("training batch: every segment needs a target" + std::string(c_.nCond > 0 ? " and conditioning values" : ""));
     MFX_CUDA_CHECK(cudaSetDevice(device_));
+    for (auto& m : marks_) MFX_CUDA_IGNORE(cudaEventDestroy(m.second)); // left by a call that threw
+    marks_.clear();
     TrainDims d;
     d.M = static_cast<long long>(B * L);
     d.L = static_cast<int>(L);
@@ -358,8 +424,10 @@ double CudaGradientBackend::lossAndGradient(const std::vector<double>& params, c
     d.xProjOut = c_.xProjOut();
     d.nFeat = 1 + c_.nCond;
     reserve(d.M);
+    mark("upload (host prep + copies)");
     upload(params, batch);
     forward(d);
+    mark("output copy + host loss");
     hOut_.resize(B * L);
     MFX_CUDA_CHECK(cudaMemcpyAsync(hOut_.data(), out_.get(), hOut_.size() * sizeof(float), cudaMemcpyDeviceToHost, stream_));
     MFX_CUDA_CHECK(cudaStreamSynchronize(stream_));
@@ -377,9 +445,12 @@ double CudaGradientBackend::lossAndGradient(const std::vector<double>& params, c
     for (double v : segLoss) num += v;
     MFX_CUDA_CHECK(cudaMemcpyAsync(gOut_.get(), hGOut_.data(), hGOut_.size() * sizeof(float), cudaMemcpyHostToDevice, stream_));
     backward(d);
+    mark("gradient copy");
     hGrad_.resize(layout_.total);
     MFX_CUDA_CHECK(cudaMemcpyAsync(hGrad_.data(), grad_.get(), hGrad_.size() * sizeof(double), cudaMemcpyDeviceToHost, stream_));
+    mark("end");
     MFX_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    collectProfile();
     grad = hGrad_;
     return num;
 }

@@ -15,6 +15,7 @@
 #include <cuda_runtime.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mfx::cuda::train {
@@ -29,6 +30,7 @@ public:
     double lossAndGradient(const std::vector<double>& params, const mfx::train::SegmentBatch& batch, double denominator,
                            const mfx::train::LossOptions& loss, std::vector<double>& grad) override;
     std::vector<float> lastOutput() const override { return hOut_; }
+    std::string profileReport() const override;
 
 private:
     struct LayerBuffers {
@@ -40,6 +42,10 @@ private:
     void backward(const TrainDims& d);
     LayerTrainParams layerParams(int l, const TrainDims& d);
     void reduce(ReduceParams r, const TrainDims& d, double* grad);
+    // Profiling (MFX_TRAIN_PROFILE set): the stream time from one mark to the next counts as the
+    // first mark's name; summed over calls.
+    void mark(const char* name);
+    void collectProfile();
 
     int device_ = 0;
     std::string name_;
@@ -62,6 +68,11 @@ private:
     DeviceBuffer<float> gxdb_;                         // (M, xProjOut)
     DeviceBuffer<float> G_;                            // (M, dInner, dState)
     DeviceBuffer<float> partials_;                     // (chunks, maxP)
+
+    bool profile_ = false;
+    std::vector<std::pair<const char*, cudaEvent_t>> marks_; // this call's marks
+    std::vector<std::pair<std::string, double>> totals_;     // name -> milliseconds, first-seen order
+    long profiledCalls_ = 0;
 
     std::vector<float> hFeat_, hOut_, hGOut_, hParams_, hA_; // host staging
     std::vector<double> hGrad_;

@@ -36,6 +36,10 @@ public:
 
     // The model's output for each segment of the last lossAndGradient() call: (batch, length).
     virtual std::vector<float> lastOutput() const = 0;
+
+    // Where the time of the calls so far went, when the backend was asked to profile (CUDA: the
+    // environment variable MFX_TRAIN_PROFILE); empty otherwise.
+    virtual std::string profileReport() const { return {}; }
 };
 
 // The CPU backend: segments spread over `threads`, gradients summed in segment order in float64, so

@@ -8,6 +8,7 @@
 #include "Train/Trainer.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 
 using namespace mfx;
@@ -222,4 +223,27 @@ TEST_CASE("A CUDA training batch too large for the GPU is refused with advice", 
     const Batch small = makeBatch(2, 1000, 0, 3);
     const double num = gpu->lossAndGradient(flatten(m), small.view(100), denominator(small, 100, LossOptions{0.0}), LossOptions{0.0}, g);
     CHECK(std::isfinite(num));
+}
+
+TEST_CASE("CUDA training profile: every part of a step is timed, the gradients are unchanged", "[gpu][train]") {
+    MFX_REQUIRE_GPU();
+    const Config c = gputest::referenceSize();
+    const Model m = gputest::strongModel(c, 8);
+    const Batch b = makeBatch(3, 3000, 0, 4);
+    const LossOptions lo{0.0};
+    const double den = denominator(b, 500, lo);
+    auto plain = gpuBackend(c);
+    CHECK(plain->profileReport().empty());
+    setenv("MFX_TRAIN_PROFILE", "1", 1);
+    auto profiled = gpuBackend(c);
+    unsetenv("MFX_TRAIN_PROFILE");
+    std::vector<double> g1, g2;
+    plain->lossAndGradient(flatten(m), b.view(500), den, lo, g1);
+    profiled->lossAndGradient(flatten(m), b.view(500), den, lo, g2);
+    profiled->lossAndGradient(flatten(m), b.view(500), den, lo, g2);
+    CHECK(g1 == g2);
+    const std::string report = profiled->profileReport();
+    std::printf("%s", report.c_str());
+    for (const char* part : {"2 steps", "fwd scan", "bwd scan", "fwd in_proj", "bwd in_proj", "output copy + host loss", "gradient copy"})
+        CHECK_THAT(report, Catch::Contains(part));
 }

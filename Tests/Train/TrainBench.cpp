@@ -2,6 +2,7 @@
 // gradients) of each `mambafx train --size`, on this CPU (one thread and all threads) or on a GPU.
 //   mfx_train_bench [--seconds S] [--device cpu|cuda|cuda:N] [--batch B --segment L --warmup W]
 // Defaults: 5 s per measurement; CPU: batch 8 x (4096 + 1024); GPU: batch 64 x (8192 + 2048).
+// With MFX_TRAIN_PROFILE set, the GPU backend also reports where each step's time went (stderr).
 #include "Model/RandomModel.h"
 #include "Train/Trainer.h"
 
@@ -74,6 +75,7 @@ int main(int argc, char** argv) {
             rate[k] = static_cast<double>(n) * tr.samplesPerStep() / wall;
             msPerStep = 1000.0 * wall / static_cast<double>(n);
             if (k == 0) cpuRate = static_cast<double>(n) * tr.samplesPerStep() / (static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC);
+            if (gpu) std::fprintf(stderr, "%s", tr.backend().profileReport().c_str()); // with MFX_TRAIN_PROFILE set
         }
         if (gpu)
             std::printf("| %s | dModel %d, nLayers %d, dState %d, expand 2, dConv 4 | %lld | %s | %.0f | %.1f |\n", s.name, s.dModel,

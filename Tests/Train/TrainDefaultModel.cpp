@@ -132,6 +132,7 @@ int main(int argc, char** argv) {
         std::printf("%s threads %d: %.0f samples/s fwd+bwd wall, %.0f per CPU-second (%ld steps of %.0f samples in %.1f s)\n",
                     c.summary().c_str(), o.threads, n * trainer.samplesPerStep() / s, n * trainer.samplesPerStep() / cpu, n,
                     trainer.samplesPerStep(), s);
+        std::printf("%s", trainer.backend().profileReport().c_str());
         if (std::getenv("MFX_BENCH_NO_VAL")) return 0;
         const auto v0 = Clock::now();
         const double e = trainer.validate();
