@@ -44,6 +44,7 @@ struct RenderOptions {
     bool shardGiven = false;   // (even as an empty string: an error, not "every file")
     int threads = 0;
     std::string quality = "best";
+    std::string scan = "lanes";
     std::vector<std::string> conditioning;
     bool overwrite = false;
     bool skipExisting = false;
@@ -115,6 +116,8 @@ void runRender(const RenderOptions& o) {
     OfflineOptions cpuOptions;
     cpuOptions.numThreads = o.threads;
     cpuOptions.windowSamples = settings.windowFrames;
+    if (o.scan == "chunked") cpuOptions.scan = ScanMode::TimeChunked;
+    else if (o.scan != "lanes") throw UsageError("--scan " + o.scan + " is not known; use lanes or chunked");
     const BackendChoice choice = chooseBackends(o.device, devices, model.config, cpuOptions);
     std::vector<RenderBackend*> backends;
     std::string names;
@@ -186,6 +189,10 @@ void addRenderCommand(CLI::App& app) {
                       ->type_name("K/N");
     cmd->add_option("-j,--threads", o->threads, "CPU threads (default 0 = all cores)")->type_name("N")->check(CLI::Range(0, 1024));
     cmd->add_option("--resample-quality", o->quality, "Sample rate conversion: best, medium or fast (default best)")->type_name("Q");
+    cmd->add_option("--scan", o->scan,
+                    "CPU path's scan: lanes (channel lanes on threads, bitwise the plugin's output; default) or chunked "
+                    "(time-parallel: time chunks on threads, within 1e-5 of it)")
+        ->type_name("MODE");
     cmd->add_flag("--overwrite", o->overwrite, "Replace existing output files (inputs are never overwritten)");
     cmd->add_flag("--skip-existing", o->skipExisting,
                   "Leave existing outputs alone and render only the missing ones (resumes an interrupted batch)");
