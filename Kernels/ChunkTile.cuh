@@ -57,30 +57,86 @@ __device__ __forceinline__ float inputSample(const LayerParams& p, int s, int t)
     return sanitize(p.in[s * p.inStride + t]);
 }
 
-// r_t[j] of this layer's input. First layer: embedding([x_t, cond_t]) = embB + embW [x_t, cond_t].
-__device__ inline float residualAt(const LayerParams& p, int s, int j, int t) {
-    if (p.isFirst) {
-        const int nc = p.sh.nCond;
-        const float* w = p.embW + j * (1 + nc);
-        float acc = fmaf(w[0], inputSample(p, s, t), p.embB[j]);
-        for (int c = 0; c < nc; ++c) {
-            const float v = p.cond ? sanitize(p.cond[(s * p.inStride + t) * nc + c]) : p.heldCond[c];
-            acc = fmaf(w[1 + c], v, acc);
-        }
-        return acc;
+// Element-wise passes over a (rows, tile) buffer: thread tid takes step t = tid % tile and rows
+// r0, r0 + rstep, ... (tile is a power of two dividing kThreads, so no divisions and t is fixed).
+struct Lane {
+    int t, r0, rstep;
+};
+__device__ __forceinline__ Lane laneOf(const Shape& sh) {
+    const int tid = static_cast<int>(threadIdx.x);
+    return Lane{tid & (sh.tile - 1), tid >> sh.tileShift, kThreads >> sh.tileShift};
+}
+
+// embedding([x_t, cond_t])[j] = embB[j] + embW[j] . [x_t, cond_t]   (cond: per step, or the held values)
+__device__ inline float embedAt(const LayerParams& p, int s, int j, int t, float x) {
+    const int nc = p.sh.nCond;
+    const float* w = p.embW + j * (1 + nc);
+    float acc = fmaf(__ldg(w), x, __ldg(p.embB + j));
+    for (int c = 0; c < nc; ++c) {
+        const float v = p.cond ? sanitize(p.cond[(s * p.inStride + t) * nc + c]) : p.heldCond[c];
+        acc = fmaf(__ldg(w + 1 + c), v, acc);
     }
+    return acc;
+}
+
+// r_t[j] of this layer's input. First layer: the embedding of the input, computed on the fly.
+__device__ inline float residualAt(const LayerParams& p, int s, int j, int t) {
+    if (p.isFirst) return embedAt(p, s, j, t, inputSample(p, s, t));
     return p.rIn[(static_cast<long long>(s) * p.sh.dMpad + j) * p.resStride + t];
 }
 
-// rT[j][t] = r_{t0+t}[j] for t < tl, else 0 (padding steps stay finite). xin[t] = x_{t0+t} (last layer).
+// A tile's global-memory inputs held in registers: fetched before the previous tile's scan, so their
+// latency hides behind it, and stored to shared memory at the tile's start. Used when they fit:
+// layers > 0 with dMpad <= kPrefetchRows * rstep, layer 0 with held (not per-step) conditioning.
+inline constexpr int kPrefetchRows = 8;
+struct TileInputs {
+    float r[kPrefetchRows]; // residual rows r0 + k * rstep at step t (layers > 0)
+    float x;                // sanitised input sample at step t (first or last layer)
+};
+__device__ inline bool canPrefetch(const LayerParams& p) {
+    if (!p.prefetch) return false;
+    if (p.isFirst) return p.cond == nullptr;
+    return p.sh.dMpad <= kPrefetchRows * (kThreads >> p.sh.tileShift);
+}
+__device__ inline void fetchTile(const LayerParams& p, int s, int t0, int tl, TileInputs& in) {
+    const Shape& sh = p.sh;
+    const Lane L = laneOf(sh);
+    const bool valid = L.t < tl;
+    in.x = (valid && (p.isFirst || p.isLast)) ? inputSample(p, s, t0 + L.t) : 0.0f;
+    if (p.isFirst) return;
+    const float* rs = p.rIn + static_cast<long long>(s) * sh.dMpad * p.resStride + t0 + L.t;
+#pragma unroll
+    for (int k = 0; k < kPrefetchRows; ++k) {
+        const int j = L.r0 + k * L.rstep;
+        in.r[k] = (valid && j < sh.dModel) ? rs[static_cast<long long>(j) * p.resStride] : 0.0f;
+    }
+}
+// rT[j][t] = r_{t0+t}[j] (0 past tl or dModel); xin[t] = x_{t0+t} in the last layer.
+__device__ inline void storeTile(const LayerParams& p, const Tile& T, int s, int t0, int tl, const TileInputs& in) {
+    const Shape& sh = p.sh;
+    const Lane L = laneOf(sh);
+    const bool valid = L.t < tl;
+    if (p.isFirst) {
+        for (int j = L.r0; j < sh.dMpad; j += L.rstep)
+            T.rT[j * sh.ts + L.t] = (valid && j < sh.dModel) ? embedAt(p, s, j, t0 + L.t, in.x) : 0.0f;
+    } else {
+#pragma unroll
+        for (int k = 0; k < kPrefetchRows; ++k) {
+            const int j = L.r0 + k * L.rstep;
+            if (j < sh.dMpad) T.rT[j * sh.ts + L.t] = in.r[k];
+        }
+    }
+    if (p.isLast && L.r0 == 0) T.xin[L.t] = in.x;
+}
+
+// The same without registers in between (any shape): rT and xin straight from global memory.
 __device__ inline void loadTile(const LayerParams& p, const Tile& T, int s, int t0, int tl) {
     const Shape& sh = p.sh;
-    for (int i = threadIdx.x; i < sh.dMpad * sh.tile; i += blockDim.x) {
-        const int j = i / sh.tile, t = i - j * sh.tile;
-        T.rT[j * sh.ts + t] = (j < sh.dModel && t < tl) ? residualAt(p, s, j, t0 + t) : 0.0f;
-    }
-    if (p.isLast)
-        for (int t = threadIdx.x; t < sh.tile; t += blockDim.x) T.xin[t] = t < tl ? inputSample(p, s, t0 + t) : 0.0f;
+    const Lane L = laneOf(sh);
+    const bool valid = L.t < tl;
+    for (int j = L.r0; j < sh.dMpad; j += L.rstep)
+        T.rT[j * sh.ts + L.t] = (valid && j < sh.dModel) ? residualAt(p, s, j, t0 + L.t) : 0.0f;
+    if (p.isLast && L.r0 == 0) T.xin[L.t] = valid ? inputSample(p, s, t0 + L.t) : 0.0f;
 }
 
 // RMSNorm scale: s[t] = 1 / sqrt(mean_j r[j][t]^2 + 1e-5)   (the weight is folded into in_proj)
@@ -102,9 +158,9 @@ template <Epi E>
 __device__ inline void blockMatmul(const float* __restrict__ WT, int ldw, int K, int M, const float* in, int ts,
                                    int tile, float* outA, int strideA, int splitRow, float* outB, int strideB,
                                    const float* scale) {
-    const int T4 = tile / 4, M4 = M / 4, ldw4 = ldw / 4;
+    const int T4 = tile / 4, M4 = M / 4, ldw4 = ldw / 4, t4Shift = __ffs(T4) - 1; // T4: a power of two
     for (int w = threadIdx.x; w < M4 * T4; w += blockDim.x) {
-        const int mt = w / T4, tq = w - mt * T4;
+        const int mt = w >> t4Shift, tq = w & (T4 - 1);
         float acc[4][4];
 #pragma unroll
         for (int i = 0; i < 4; ++i)
@@ -143,18 +199,25 @@ __device__ inline void blockMatmul(const float* __restrict__ WT, int ldw, int K,
 }
 
 // xc[d][t] = SiLU(convB[d] + sum_k convW[d][k] * x_{t-(dConv-1)+k}[d])   (newest sample on tap dConv-1)
+// KC: dConv known at compile time (4, the shipped sizes), or 0.
+template <bool FAST, int KC>
+__device__ inline void convSiluK(const LayerParams& p, const Tile& T) {
+    const Shape& sh = p.sh;
+    const int K = KC ? KC : sh.dConv;
+    const Lane L = laneOf(sh);
+    for (int d = L.r0; d < sh.dInner; d += L.rstep) {
+        const float* xr = T.xp + d * sh.xs + sh.ho - (K - 1) + L.t;
+        const float* w = p.convW + d * K;
+        float acc = __ldg(p.convB + d);
+#pragma unroll
+        for (int k = 0; k < K; ++k) acc = fmaf(__ldg(w + k), xr[k], acc);
+        T.xc[d * sh.ts + L.t] = silu<FAST>(acc);
+    }
+}
 template <bool FAST>
 __device__ inline void convSilu(const LayerParams& p, const Tile& T) {
-    const Shape& sh = p.sh;
-    const int K = sh.dConv;
-    for (int i = threadIdx.x; i < sh.dInner * sh.tile; i += blockDim.x) {
-        const int d = i / sh.tile, t = i - d * sh.tile;
-        const float* xr = T.xp + d * sh.xs + sh.ho - (K - 1) + t;
-        const float* w = p.convW + d * K;
-        float acc = p.convB[d];
-        for (int k = 0; k < K; ++k) acc = fmaf(w[k], xr[k], acc);
-        T.xc[d * sh.ts + t] = silu<FAST>(acc);
-    }
+    if (p.sh.dConv == 4) convSiluK<FAST, 4>(p, T);
+    else convSiluK<FAST, 0>(p, T);
 }
 
 // After the conv: the last dConv-1 x values of the tile (ending at step tl) become the halo of the next
@@ -210,21 +273,32 @@ __device__ inline void chunkHalo(const LayerParams& p, const Tile& T, int s, int
 }
 
 // dt[d][t] = softplus(dtB[d] + sum_r dtW[d][r] dt_low[r][t]) for t < tl, else 0 (exp(0*A) = 1: a no-op
-// step). With gateZ: z[d][t] = SiLU(z[d][t]).
-template <bool FAST>
-__device__ inline void dtSoftplus(const LayerParams& p, const Tile& T, int tl, bool gateZ) {
+// step). With gateZ: z[d][t] = SiLU(z[d][t]). RC: dtRank known at compile time (1, 2, 4), or 0.
+template <bool FAST, int RC>
+__device__ inline void dtSoftplusR(const LayerParams& p, const Tile& T, int tl, bool gateZ) {
     const Shape& sh = p.sh;
-    const int R = sh.dtRank;
-    for (int i = threadIdx.x; i < sh.dInner * sh.tile; i += blockDim.x) {
-        const int d = i / sh.tile, t = i - d * sh.tile;
+    const int R = RC ? RC : sh.dtRank;
+    const Lane L = laneOf(sh);
+    const bool valid = L.t < tl;
+    for (int d = L.r0; d < sh.dInner; d += L.rstep) {
         float v = 0.0f;
-        if (t < tl) {
-            float acc = p.dtB[d];
-            for (int r = 0; r < R; ++r) acc = fmaf(p.dtW[d * R + r], T.dbc[r * sh.ts + t], acc);
+        if (valid) {
+            float acc = __ldg(p.dtB + d);
+#pragma unroll
+            for (int r = 0; r < R; ++r) acc = fmaf(__ldg(p.dtW + d * R + r), T.dbc[r * sh.ts + L.t], acc);
             v = softplus<FAST>(acc);
         }
-        T.dt[d * sh.ts + t] = v;
-        if (gateZ) T.z[d * sh.ts + t] = silu<FAST>(T.z[d * sh.ts + t]);
+        T.dt[d * sh.ts + L.t] = v;
+        if (gateZ) T.z[d * sh.ts + L.t] = silu<FAST>(T.z[d * sh.ts + L.t]);
+    }
+}
+template <bool FAST>
+__device__ inline void dtSoftplus(const LayerParams& p, const Tile& T, int tl, bool gateZ) {
+    switch (p.sh.dtRank) {
+    case 1: dtSoftplusR<FAST, 1>(p, T, tl, gateZ); break;
+    case 2: dtSoftplusR<FAST, 2>(p, T, tl, gateZ); break;
+    case 4: dtSoftplusR<FAST, 4>(p, T, tl, gateZ); break;
+    default: dtSoftplusR<FAST, 0>(p, T, tl, gateZ); break;
     }
 }
 

@@ -85,6 +85,7 @@ struct CudaBackend::Impl {
             p.isFirst = l == 0;
             p.isLast = l == sh.nLayers - 1;
             p.fastMath = opt.fastMath ? 1 : 0;
+            p.prefetch = opt.prefetch ? 1 : 0;
             p.inStride = stride;
             p.resStride = static_cast<long long>(wcap);
             p.actStride = static_cast<long long>(wcap);
@@ -184,7 +185,12 @@ void CudaBackend::prepare(const Model& model, int numStreams) {
     MFX_CUDA_CHECK(cudaStreamSynchronize(I.stream));
     I.prepared = false;
     I.cfg = model.config;
-    I.sh = makeShape(model.config);
+    if (I.opt.tile != 0 && I.opt.tile != 32 && I.opt.tile != 64 && I.opt.tile != 128)
+        throw ModelError("CUDA backend: tile = " + std::to_string(I.opt.tile) + " (use 32, 64 or 128)");
+    if (I.opt.chunkWaves < 1) throw ModelError("CUDA backend: chunkWaves must be >= 1");
+    I.sh = makeShape(model.config, I.opt.tile);
+    if (smemBytes(I.sh, true) > static_cast<int>(I.prop.sharedMemPerBlockOptin))
+        throw ModelError("CUDA backend: tile " + std::to_string(I.sh.tile) + " needs more shared memory than the device has");
     if (const int npt = I.opt.statesPerThread; npt > 0) {
         const int groups = I.sh.nP / npt;
         if ((npt & (npt - 1)) || npt > 64 || I.sh.nP % npt || groups > 32 || I.sh.dInner * groups > kThreads)
@@ -198,7 +204,7 @@ void CudaBackend::prepare(const Model& model, int numStreams) {
     I.wcap = I.opt.windowSamples ? I.opt.windowSamples : (perStream + 63) / 64 * 64;
     const int smem = smemBytes(I.sh, true) + 1024;
     const int blocksPerSm = std::clamp(static_cast<int>(I.prop.sharedMemPerMultiprocessor) / smem, 1, 2048 / kThreads);
-    I.targetBlocks = I.prop.multiProcessorCount * blocksPerSm * 4;
+    I.targetBlocks = I.prop.multiProcessorCount * blocksPerSm * I.opt.chunkWaves;
 
     I.dm = std::make_unique<DeviceModel>(model, I.sh);
     const std::size_t S = static_cast<std::size_t>(numStreams), W = I.wcap;

@@ -24,6 +24,9 @@ struct CudaOptions {
     bool profile = false;                      // time every kernel with events (adds a sync per kernel)
     bool fastMath = true;                      // scan decay by ex2.approx, fast SiLU (README: Accuracy)
     int statesPerThread = 0;                   // SSM states per scan thread (power of two); 0: automatic
+    int tile = 0;                              // time steps per tile (32, 64 or 128); 0: automatic
+    int chunkWaves = 4;                        // chunk blocks per window: this many waves of the device
+    bool prefetch = true;                      // next tile's inputs into registers during the scan
 };
 
 // Accumulated GPU milliseconds per kernel kind (profile mode only).

@@ -39,9 +39,10 @@ __device__ inline void writeTile(const LayerParams& p, const Tile& T, int s, int
             p.out[s * p.inStride + tt0 + t] = fmaf(p.skip, T.xin[t], fmaf(acc, f, p.headBias));
         }
     } else {
-        for (int i = threadIdx.x; i < sh.dModel * sh.tile; i += blockDim.x) {
-            const int j = i / sh.tile, t = i - j * sh.tile;
-            if (t < tl) p.rOut[(static_cast<long long>(s) * sh.dMpad + j) * p.resStride + tt0 + t] = T.rT[j * sh.ts + t];
+        const Lane L = laneOf(sh);
+        if (L.t < tl) {
+            float* ro = p.rOut + static_cast<long long>(s) * sh.dMpad * p.resStride + tt0 + L.t;
+            for (int j = L.r0; j < sh.dModel; j += L.rstep) ro[static_cast<long long>(j) * p.resStride] = T.rT[j * sh.ts + L.t];
         }
     }
 }
@@ -67,7 +68,7 @@ __device__ inline void materializeTile(const LayerParams& p, const Tile& T, int 
 }
 
 template <int NPT, FinishMode MODE, bool FAST>
-__global__ void __launch_bounds__(kThreads) finishKernel(const __grid_constant__ LayerParams p) {
+__global__ void __launch_bounds__(kThreads, minBlocksFor(NPT)) finishKernel(const __grid_constant__ LayerParams p) {
     extern __shared__ float4 smem4[];
     const Shape& sh = p.sh;
     const Tile T = makeTile(reinterpret_cast<float*>(smem4), sh, true);
@@ -90,9 +91,13 @@ __global__ void __launch_bounds__(kThreads) finishKernel(const __grid_constant__
     }
 
     if (MODE != FinishMode::FromY) chunkHalo(p, T, s, t0);
+    const bool prefetch = MODE == FinishMode::Fused && canPrefetch(p);
+    TileInputs next;
+    if (prefetch) fetchTile(p, s, t0, min(sh.tile, tEnd - t0), next);
     for (int tt0 = t0; tt0 < tEnd; tt0 += sh.tile) {
         const int tl = min(sh.tile, tEnd - tt0);
-        loadTile(p, T, s, tt0, tl);
+        if (prefetch) storeTile(p, T, s, tt0, tl, next);
+        else loadTile(p, T, s, tt0, tl);
         if (MODE == FinishMode::FromY) {
             for (int i = threadIdx.x; i < sh.dInner * sh.tile; i += blockDim.x) {
                 const int d = i / sh.tile, t = i - d * sh.tile;
@@ -120,6 +125,9 @@ __global__ void __launch_bounds__(kThreads) finishKernel(const __grid_constant__
                 materializeTile(p, T, s, tt0, tl);
                 continue; // the next tile's first __syncthreads() orders these reads before any rewrite
             }
+            // the next tile's inputs load while this tile's scan runs
+            if (prefetch && tt0 + sh.tile < tEnd)
+                fetchTile(p, s, tt0 + sh.tile, min(sh.tile, tEnd - tt0 - sh.tile), next);
             if (role.inScan) scanTileFinish<NPT, FAST>(sh, T, role, h, A, Dd);
             __syncthreads();
         }

@@ -21,6 +21,9 @@
 namespace mfx::cuda {
 
 inline constexpr int kThreads = 256; // threads per block of the chunk kernels
+// Chunk-kernel blocks per SM the register budget is sized for: 3 (<= 85 registers per thread) when a
+// scan thread holds at most 8 states, else unconstrained (64 states need 128+ registers).
+MFX_HD constexpr int minBlocksFor(int statesPerThread) { return statesPerThread <= 8 ? 3 : 1; }
 inline constexpr int kMaxCond = 16;  // nCond limit (held values live in the parameter block)
 inline constexpr int kMaxConv = 8;   // dConv limit
 
@@ -34,7 +37,8 @@ struct Shape {
     int dConv, dtRank, rPad; // rPad = dtRank rounded up to 4
     int nCond, nLayers;
     int xRows;  // rows of the padded x_proj: [dt_low (rPad) | B (nP) | C (nP)]
-    int tile;   // time steps per tile (multiple of 4)
+    int tile;   // time steps per tile (a power of two, 32..128: element-wise passes map t = tid % tile)
+    int tileShift; // log2(tile)
     int ts;     // shared-memory row stride of (rows, time) buffers: tile + 4 (float4-aligned, bank-shifted)
     int ho;     // conv halo offset in xp: dConv-1 rounded up to 4
     int xs;     // xp row stride: ho + ts
@@ -86,6 +90,7 @@ struct LayerParams {
     int isFirst;     // layer 0: r is the embedding of the input, computed on the fly
     int isLast;      // last layer: write head(norm_f(r)) + skip * x instead of r
     int fastMath;    // 1: scan decay by ex2.approx, SiLU/softplus with __expf (see README, "Accuracy")
+    int prefetch;    // 1: load the next tile's inputs into registers during the scan (ChunkTile.cuh)
     long long inStride;  // floats between streams in `in`, `out` (cond: inStride * nCond)
     long long resStride; // floats between rows of rIn/rOut (stream stride dMpad * resStride)
     long long actStride; // floats between rows of the baseline activation buffers

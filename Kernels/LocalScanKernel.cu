@@ -18,7 +18,7 @@ namespace mfx::cuda {
 namespace {
 
 template <int NPT, bool FAST>
-__global__ void __launch_bounds__(kThreads) localScanKernel(const __grid_constant__ LayerParams p) {
+__global__ void __launch_bounds__(kThreads, minBlocksFor(NPT)) localScanKernel(const __grid_constant__ LayerParams p) {
     extern __shared__ float4 smem4[];
     const Shape& sh = p.sh;
     const Tile T = makeTile(reinterpret_cast<float*>(smem4), sh, false);
@@ -33,9 +33,13 @@ __global__ void __launch_bounds__(kThreads) localScanKernel(const __grid_constan
     float S = 0.0f, Sc = 0.0f;
 
     chunkHalo(p, T, s, t0);
+    const bool prefetch = canPrefetch(p);
+    TileInputs next;
+    if (prefetch) fetchTile(p, s, t0, min(sh.tile, tEnd - t0), next);
     for (int tt0 = t0; tt0 < tEnd; tt0 += sh.tile) {
         const int tl = min(sh.tile, tEnd - tt0);
-        loadTile(p, T, s, tt0, tl);
+        if (prefetch) storeTile(p, T, s, tt0, tl, next);
+        else loadTile(p, T, s, tt0, tl);
         __syncthreads();
         normScale(sh, T.rT, T.s, sh.tile, sh.ts);
         __syncthreads();
@@ -53,6 +57,8 @@ __global__ void __launch_bounds__(kThreads) localScanKernel(const __grid_constan
         __syncthreads();
         dtSoftplus<FAST>(p, T, tl, false);
         __syncthreads();
+        // the next tile's inputs load while this tile's scan runs
+        if (prefetch && tt0 + sh.tile < tEnd) fetchTile(p, s, tt0 + sh.tile, min(sh.tile, tEnd - tt0 - sh.tile), next);
         if (role.inScan) scanTileLocal<NPT, FAST>(sh, T, role, h, A, S, Sc);
         __syncthreads();
     }

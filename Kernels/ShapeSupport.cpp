@@ -33,6 +33,8 @@ Shape shapeWithTile(const Config& c, int tile) {
     s.nLayers = c.nLayers;
     s.xRows = s.rPad + 2 * s.nP;
     s.tile = tile;
+    s.tileShift = 0;
+    while ((1 << s.tileShift) < tile) ++s.tileShift;
     s.ts = tile + 4;
     s.ho = roundUp(c.dConv - 1, 4);
     s.xs = s.ho + s.ts;
@@ -46,7 +48,8 @@ Shape shapeWithTile(const Config& c, int tile) {
 
 } // namespace
 
-Shape makeShape(const Config& config) {
+Shape makeShape(const Config& config, int tile) {
+    if (tile > 0) return shapeWithTile(config, tile);
     const Shape s64 = shapeWithTile(config, 64);
     if (smemBytes(s64, true) <= kPreferredSmemBytes) return s64;
     return shapeWithTile(config, 32);

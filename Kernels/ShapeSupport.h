@@ -12,8 +12,9 @@
 
 namespace mfx::cuda {
 
-// Padded shape with the tile length chosen for the shape (64 steps, or 32 for large models).
-Shape makeShape(const Config& config);
+// Padded shape with the tile length chosen for the shape (64 steps, or 32 for large models), or the
+// given tile (a multiple of 4; the caller checks the shared memory it needs).
+Shape makeShape(const Config& config, int tile = 0);
 
 // True if the kernels support `config` within `maxSmemBytes` of shared memory per block (0: Hopper's
 // 227 KB); otherwise false and `whyNot` names the limit that was exceeded.

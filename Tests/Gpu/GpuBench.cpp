@@ -2,6 +2,8 @@
 // channel baseline and the CPU offline path, plus per-kernel bytes/FLOPs against measured floors.
 //
 //   mfx_gpu_bench [--out FILE] [--sizes 16,32,64]
+//   mfx_gpu_bench --variants        1 h mono at the reference size under each tile / chunk-wave variant
+//   mfx_gpu_bench --once SECONDS    one render of SECONDS of mono at the reference size (for ncu)
 //
 // Models: nLayers 2, dState 16, expand 2, dConv 4, dtRank ceil(dModel/16), random "trained-like"
 // weights (scale 2). Inputs: a synthetic music-like signal (never zeros). GPU times are wall-clock
@@ -18,6 +20,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -114,24 +117,86 @@ std::string fmt(const char* f, double v) {
     return buf;
 }
 
+Model referenceModel(int dModel) {
+    Config c;
+    c.dModel = dModel;
+    c.nLayers = 2;
+    c.dState = 16;
+    c.dConv = 4;
+    c.expand = 2;
+    c.dtRank = Config::defaultDtRank(dModel);
+    InitOptions io;
+    io.scale = 2.0;
+    io.skip = 0.5;
+    return randomModel(c, 1234, io);
+}
+
+// 1 h of mono through the reference size, per kernel-shape variant (fast math).
+void variants(const std::vector<float>& host) {
+    const Model model = referenceModel(16);
+    const DeviceSignal d(host, host.size(), 1);
+    std::printf("| tile | chunk waves | states/thread | prefetch | GPU time, 1 h mono | x real time |\n|---|---|---|---|---|---|\n");
+    struct V { int tile, waves, npt; bool prefetch; };
+    for (const V v : {V{64, 4, 0, true}, V{64, 4, 0, false}, V{32, 4, 0, true}, V{64, 2, 0, true}, V{64, 8, 0, true},
+                      V{64, 4, 2, true}, V{64, 4, 8, true}, V{128, 4, 0, true}, V{64, 4, 0, true}}) {
+        cuda::CudaOptions o;
+        o.tile = v.tile;
+        o.chunkWaves = v.waves;
+        o.statesPerThread = v.npt;
+        o.prefetch = v.prefetch;
+        const std::string npt = v.npt ? std::to_string(v.npt) : "auto";
+        try {
+            cuda::CudaBackend b(0, o);
+            b.prepare(model, 1);
+            const double t = runDevice(b, d, 3);
+            std::printf("| %d | %d | %s | %s | %.4f s | %.0f |\n", v.tile, v.waves, npt.c_str(), v.prefetch ? "on" : "off", t,
+                        static_cast<double>(d.n) / kRate / t);
+        } catch (const std::exception& e) {
+            std::printf("| %d | %d | %s | %s | %s | - |\n", v.tile, v.waves, npt.c_str(), v.prefetch ? "on" : "off", e.what());
+        }
+        std::fflush(stdout);
+    }
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
     std::string outPath;
     std::vector<int> sizes = {16, 32, 64};
+    bool runVariants = false;
+    double onceSeconds = 0;
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--out") && i + 1 < argc) outPath = argv[++i];
+        else if (!std::strcmp(argv[i], "--variants")) runVariants = true;
+        else if (!std::strcmp(argv[i], "--once") && i + 1 < argc) onceSeconds = std::atof(argv[++i]);
         else if (!std::strcmp(argv[i], "--sizes") && i + 1 < argc) {
             sizes.clear();
             std::stringstream ss(argv[++i]);
             for (std::string t; std::getline(ss, t, ',');) sizes.push_back(std::stoi(t));
         } else {
-            std::fprintf(stderr, "usage: mfx_gpu_bench [--out FILE] [--sizes 16,32,64]\n");
+            std::fprintf(stderr, "usage: mfx_gpu_bench [--out FILE] [--sizes 16,32,64] | --variants | --once SECONDS\n");
             return 2;
         }
     }
     if (cudaDeviceCount() == 0) {
         std::printf("mfx_gpu_bench: no CUDA device; nothing to measure.\n");
+        return 0;
+    }
+    if (runVariants || onceSeconds > 0) {
+        try {
+            if (runVariants) variants(musicLike(3600 * 48000, 1));
+            else {
+                const auto n = static_cast<std::size_t>(onceSeconds * kRate);
+                const DeviceSignal d(musicLike(n, 1), n, 1);
+                cuda::CudaBackend b(0);
+                b.prepare(referenceModel(16), 1);
+                b.processDevice(d.in, d.out, 1, d.n, d.n);
+                std::printf("rendered %zu samples once\n", n);
+            }
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "mfx_gpu_bench: %s\n", e.what());
+            return 1;
+        }
         return 0;
     }
     std::ostringstream md;
@@ -151,17 +216,8 @@ int main(int argc, char** argv) {
         const std::vector<float> host = musicLike(hour, 1);
 
         for (const int dModel : sizes) {
-            Config c;
-            c.dModel = dModel;
-            c.nLayers = 2;
-            c.dState = 16;
-            c.dConv = 4;
-            c.expand = 2;
-            c.dtRank = Config::defaultDtRank(dModel);
-            InitOptions io;
-            io.scale = 2.0;
-            io.skip = 0.5;
-            const Model model = randomModel(c, 1234, io);
+            const Model model = referenceModel(dModel);
+            const Config& c = model.config;
             emit("");
             emit("### " + c.summary());
             emit("");

@@ -145,3 +145,37 @@ TEST_CASE("CUDA backend sanitises non-finite and huge input like the reference",
         CHECK(stateRelativeError(gpu->getState(0), rs) <= kTolerance);
     }
 }
+
+// A race or an uninitialised read shows as runs that differ: the same short windowed render of the
+// widest shape, repeated, must give the same bits every time (and meet the tolerance) in every variant.
+// MFX_RACE_REPS sets the repetitions (fewer under compute-sanitizer).
+TEST_CASE("CUDA backend: repeated windowed renders are bitwise identical", "[gpu][reference][race]") {
+    MFX_REQUIRE_GPU();
+    const char* env = std::getenv("MFX_RACE_REPS");
+    const int reps = env ? std::max(1, std::atoi(env)) : 12;
+    const Config config = make(64, 2, 64, 4, 2, 4, 0);
+    const Model model = strongModel(config, 106);
+    for (const std::size_t n : {std::size_t(31), std::size_t(300)}) {
+        const std::vector<float> in = test::mixedSignal(n, 106 + n);
+        ReferenceState refState(config);
+        const std::vector<double> ref = referenceForward(model, in.data(), nullptr, n, refState);
+        for (const Variant& v : variants()) {
+            std::vector<float> first;
+            int differing = 0;
+            double worst = 0;
+            for (int r = 0; r < reps; ++r) {
+                auto gpu = makeGpu(model, 1, 7, v);
+                if (!gpu) break;
+                const std::vector<float> out = runGpu1(*gpu, in, nullptr);
+                worst = std::max(worst, relL2(out, ref));
+                if (r == 0) first = out;
+                else if (out != first) ++differing;
+            }
+            std::printf("[errors] race check n = %zu, window 7, %s: %d of %d runs differ from the first; worst error %.3g\n", n,
+                        v.name, differing, reps - 1, worst);
+            INFO(v.name << ", n = " << n);
+            CHECK(differing == 0);
+            CHECK(worst <= kTolerance);
+        }
+    }
+}

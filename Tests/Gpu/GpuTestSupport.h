@@ -72,29 +72,44 @@ inline Config referenceSize() {
     return c;
 }
 
-// Kernel variants every accuracy test runs: math mode and states per scan thread (0: automatic).
+// Kernel variants every accuracy test runs: math mode, states per scan thread (0: automatic), tile
+// (0: automatic) and chunk waves per window.
 struct Variant {
     const char* name = "accurate";
     bool fast = false;
     int npt = 0;
+    int tile = 0;
+    int waves = 4;
+    bool prefetch = true;
 };
 inline std::vector<Variant> variants() {
-    return {{"accurate", false, 0}, {"fast math", true, 0}, {"accurate, 2 states/thread", false, 2},
-            {"fast, 2 states/thread", true, 2}, {"fast, 8 states/thread", true, 8}};
+    return {{"accurate", false, 0},
+            {"fast math", true, 0},
+            {"accurate, 2 states/thread", false, 2},
+            {"fast, 2 states/thread", true, 2},
+            {"fast, 8 states/thread", true, 8},
+            {"fast, tile 32, 8 waves", true, 0, 32, 8},
+            {"fast, tile 128, 1 wave", true, 0, 128, 1},
+            {"fast, no prefetch", true, 0, 0, 4, false}};
 }
 
-// nullptr only when the variant's statesPerThread does not fit the shape.
+// nullptr only when the variant's statesPerThread or tile does not fit the shape.
 inline std::unique_ptr<cuda::CudaBackend> makeGpu(const Model& m, int streams, std::size_t windowSamples = 0,
                                                   const Variant& v = {}) {
     cuda::CudaOptions o;
     o.windowSamples = windowSamples;
     o.fastMath = v.fast;
     o.statesPerThread = v.npt;
+    o.tile = v.tile;
+    o.chunkWaves = v.waves;
+    o.prefetch = v.prefetch;
     auto b = std::make_unique<cuda::CudaBackend>(0, o);
     try {
         b->prepare(m, streams);
     } catch (const ModelError& e) {
-        if (v.npt != 0 && std::string(e.what()).find("statesPerThread") != std::string::npos) return nullptr;
+        const std::string why = e.what();
+        if (v.npt != 0 && why.find("statesPerThread") != std::string::npos) return nullptr;
+        if (v.tile != 0 && why.find("shared memory") != std::string::npos) return nullptr;
         throw;
     }
     return b;
