@@ -37,6 +37,9 @@ void ThreadPool::workerLoop() {
             wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
             if (stop_) return;
             seen = generation_;
+            // A worker that wakes after its job was closed must not touch the shared counter: the next
+            // job would reset it and this worker would take (and lose or repeat) one of its indices.
+            if (!open_) continue;
             ++busy_;
         }
         runTasks();
@@ -67,11 +70,13 @@ void ThreadPool::parallelFor(std::size_t n, std::size_t grain, FunctionRef<void(
         numChunks_ = (n + chunk - 1) / chunk;
         next_.store(0);
         ++generation_;
+        open_ = true;
     }
     wake_.notify_all();
-    runTasks();
+    runTasks(); // returns when every index has been taken
     std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [&] { return busy_ == 0 && next_.load() >= numChunks_; });
+    open_ = false; // late workers stay out; the ones that joined are counted in busy_
+    done_.wait(lock, [&] { return busy_ == 0; });
     job_ = nullptr;
 }
 

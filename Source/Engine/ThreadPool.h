@@ -28,7 +28,8 @@ private:
     std::condition_variable wake_, done_;
     bool stop_ = false;
     unsigned long generation_ = 0;
-    int busy_ = 0;
+    int busy_ = 0;      // workers inside the current job
+    bool open_ = false; // the current job still takes workers (closed once every index is taken)
     // the current job
     FunctionRef<void(std::size_t, std::size_t)>* job_ = nullptr;
     std::size_t n_ = 0, chunk_ = 0, numChunks_ = 0;
