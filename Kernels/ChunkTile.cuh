@@ -23,8 +23,12 @@ struct Tile {
     float* hs;  // (kMaxConv)
 };
 
-__device__ inline Tile makeTile(float* smem, const Shape& sh, bool finish) {
+__device__ inline Tile makeTile(float* smem, const Shape& sh, bool finish, bool poison = false) {
     const SmemLayout L = smemLayout(sh, finish);
+    if (poison) { // tests: every element a kernel reads must have been written first
+        for (int i = threadIdx.x; i < L.total; i += blockDim.x) smem[i] = __int_as_float(0x7fc00000);
+        __syncthreads();
+    }
     return Tile{smem + L.rT, smem + L.xp, smem + L.xc, smem + L.dbc, smem + L.dt, smem + L.z,
                 smem + L.y,  smem + L.s,  smem + L.xin, smem + L.rh, smem + L.hs};
 }

@@ -86,6 +86,7 @@ struct CudaBackend::Impl {
             p.isLast = l == sh.nLayers - 1;
             p.fastMath = opt.fastMath ? 1 : 0;
             p.prefetch = opt.prefetch ? 1 : 0;
+            p.poisonSmem = opt.poisonSharedMemory ? 1 : 0;
             p.inStride = stride;
             p.resStride = static_cast<long long>(wcap);
             p.actStride = static_cast<long long>(wcap);

@@ -27,6 +27,7 @@ struct CudaOptions {
     int tile = 0;                              // time steps per tile (32, 64 or 128); 0: automatic
     int chunkWaves = 4;                        // chunk blocks per window: this many waves of the device
     bool prefetch = true;                      // next tile's inputs into registers during the scan
+    bool poisonSharedMemory = false;           // tests: NaN-fill each block's shared memory first
 };
 
 // Accumulated GPU milliseconds per kernel kind (profile mode only).

@@ -71,7 +71,7 @@ template <int NPT, FinishMode MODE, bool FAST>
 __global__ void __launch_bounds__(kThreads, minBlocksFor(NPT)) finishKernel(const __grid_constant__ LayerParams p) {
     extern __shared__ float4 smem4[];
     const Shape& sh = p.sh;
-    const Tile T = makeTile(reinterpret_cast<float*>(smem4), sh, true);
+    const Tile T = makeTile(reinterpret_cast<float*>(smem4), sh, true, p.poisonSmem != 0);
     const int c = blockIdx.x, s = blockIdx.y;
     const int t0 = c * p.chunkLen, tEnd = min(t0 + p.chunkLen, p.windowLen);
     float* convOut = (c == p.numChunks - 1 && sh.dConv > 1) ? p.convOut + s * p.convStride : nullptr;

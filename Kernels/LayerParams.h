@@ -91,6 +91,8 @@ struct LayerParams {
     int isLast;      // last layer: write head(norm_f(r)) + skip * x instead of r
     int fastMath;    // 1: scan decay by ex2.approx, SiLU/softplus with __expf (see README, "Accuracy")
     int prefetch;    // 1: load the next tile's inputs into registers during the scan (ChunkTile.cuh)
+    int poisonSmem;  // 1 (tests): fill shared memory with NaN at block start, so a read of a never-written
+                     // element shows in the output
     long long inStride;  // floats between streams in `in`, `out` (cond: inStride * nCond)
     long long resStride; // floats between rows of rIn/rOut (stream stride dMpad * resStride)
     long long actStride; // floats between rows of the baseline activation buffers

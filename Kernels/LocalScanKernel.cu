@@ -21,7 +21,7 @@ template <int NPT, bool FAST>
 __global__ void __launch_bounds__(kThreads, minBlocksFor(NPT)) localScanKernel(const __grid_constant__ LayerParams p) {
     extern __shared__ float4 smem4[];
     const Shape& sh = p.sh;
-    const Tile T = makeTile(reinterpret_cast<float*>(smem4), sh, false);
+    const Tile T = makeTile(reinterpret_cast<float*>(smem4), sh, false, p.poisonSmem != 0);
     const int c = blockIdx.x, s = blockIdx.y;
     const int t0 = c * p.chunkLen, tEnd = min(t0 + p.chunkLen, p.windowLen);
 

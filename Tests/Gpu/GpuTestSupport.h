@@ -81,6 +81,7 @@ struct Variant {
     int tile = 0;
     int waves = 4;
     bool prefetch = true;
+    bool poison = false; // NaN-filled shared memory at block start
 };
 inline std::vector<Variant> variants() {
     return {{"accurate", false, 0},
@@ -90,7 +91,9 @@ inline std::vector<Variant> variants() {
             {"fast, 8 states/thread", true, 8},
             {"fast, tile 32, 8 waves", true, 0, 32, 8},
             {"fast, tile 128, 1 wave", true, 0, 128, 1},
-            {"fast, no prefetch", true, 0, 0, 4, false}};
+            {"fast, no prefetch", true, 0, 0, 4, false},
+            {"fast, NaN-poisoned shared memory", true, 0, 0, 4, true, true},
+            {"accurate, NaN-poisoned shared memory", false, 0, 0, 4, true, true}};
 }
 
 // nullptr only when the variant's statesPerThread or tile does not fit the shape.
@@ -103,6 +106,7 @@ inline std::unique_ptr<cuda::CudaBackend> makeGpu(const Model& m, int streams, s
     o.tile = v.tile;
     o.chunkWaves = v.waves;
     o.prefetch = v.prefetch;
+    o.poisonSharedMemory = v.poison;
     auto b = std::make_unique<cuda::CudaBackend>(0, o);
     try {
         b->prepare(m, streams);
