@@ -207,7 +207,7 @@ void CudaBackend::prepare(const Model& model, int numStreams) {
     const int blocksPerSm = std::clamp(static_cast<int>(I.prop.sharedMemPerMultiprocessor) / smem, 1, 2048 / kThreads);
     I.targetBlocks = I.prop.multiProcessorCount * blocksPerSm * I.opt.chunkWaves;
 
-    I.dm = std::make_unique<DeviceModel>(model, I.sh);
+    I.dm = std::make_unique<DeviceModel>(model, I.sh, I.stream);
     const std::size_t S = static_cast<std::size_t>(numStreams), W = I.wcap;
     I.dIn.allocate(S * W);
     I.dOut.allocate(S * W);
@@ -350,8 +350,13 @@ void CudaBackend::setState(int stream, const State& state) {
     }
     I.activate();
     MFX_CUDA_CHECK(cudaStreamSynchronize(I.stream));
-    if (cs) MFX_CUDA_CHECK(cudaMemcpy(I.conv[I.convCur].get() + stream * cs, cv.data(), cs * sizeof(float), cudaMemcpyHostToDevice));
-    MFX_CUDA_CHECK(cudaMemcpy(I.ssm.get() + stream * ss, sv.data(), ss * sizeof(float), cudaMemcpyHostToDevice));
+    // On the kernels' stream, waited for: a plain cudaMemcpy from pageable memory may return before its
+    // DMA lands, and nothing would order it before the next kernels on this non-blocking stream.
+    if (cs)
+        MFX_CUDA_CHECK(cudaMemcpyAsync(I.conv[I.convCur].get() + stream * cs, cv.data(), cs * sizeof(float),
+                                       cudaMemcpyHostToDevice, I.stream));
+    MFX_CUDA_CHECK(cudaMemcpyAsync(I.ssm.get() + stream * ss, sv.data(), ss * sizeof(float), cudaMemcpyHostToDevice, I.stream));
+    MFX_CUDA_CHECK(cudaStreamSynchronize(I.stream));
 }
 
 } // namespace mfx::cuda

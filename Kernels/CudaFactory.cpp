@@ -47,6 +47,9 @@ float* CudaBackend::deviceAlloc(std::size_t floats) {
 void CudaBackend::deviceFree(float* p) noexcept { MFX_CUDA_IGNORE(cudaFree(p)); }
 void CudaBackend::copyToDevice(float* dst, const float* src, std::size_t floats) {
     MFX_CUDA_CHECK(cudaMemcpy(dst, src, floats * sizeof(float), cudaMemcpyHostToDevice));
+    // From pageable memory the call may return before the DMA lands; backends run on non-blocking
+    // streams that would not wait for it.
+    MFX_CUDA_CHECK(cudaDeviceSynchronize());
 }
 void CudaBackend::copyToHost(float* dst, const float* src, std::size_t floats) {
     MFX_CUDA_CHECK(cudaMemcpy(dst, src, floats * sizeof(float), cudaMemcpyDeviceToHost));

@@ -23,7 +23,7 @@ struct LayerOffsets {
 
 } // namespace
 
-DeviceModel::DeviceModel(const Model& model, const Shape& sh) {
+DeviceModel::DeviceModel(const Model& model, const Shape& sh, cudaStream_t stream) {
     model.validate();
     const Config& c = model.config;
     const Weights& w = model.weights;
@@ -73,7 +73,8 @@ DeviceModel::DeviceModel(const Model& model, const Shape& sh) {
     skip = w.skip[0];
 
     storage_.allocate(pk.data.size());
-    MFX_CUDA_CHECK(cudaMemcpy(storage_.get(), pk.data.data(), pk.data.size() * sizeof(float), cudaMemcpyHostToDevice));
+    MFX_CUDA_CHECK(cudaMemcpyAsync(storage_.get(), pk.data.data(), pk.data.size() * sizeof(float), cudaMemcpyHostToDevice, stream));
+    MFX_CUDA_CHECK(cudaStreamSynchronize(stream));
     const float* base = storage_.get();
     for (const LayerOffsets& o : offs)
         layers.push_back(DeviceLayer{base + o.inProjT, base + o.convW, base + o.convB, base + o.xProjT, base + o.dtW,

@@ -23,7 +23,9 @@ struct DeviceLayer {
 
 class DeviceModel {
 public:
-    DeviceModel(const Model& model, const Shape& shape); // uploads (synchronously); throws ModelError
+    // Uploads on `stream` and waits for the copy to land (a plain cudaMemcpy from pageable memory may
+    // return before its DMA completes, and the kernels run on a non-blocking stream). Throws ModelError.
+    DeviceModel(const Model& model, const Shape& shape, cudaStream_t stream);
 
     std::vector<DeviceLayer> layers;
     const float* embW = nullptr;  // (dModel, 1 + nCond)
