@@ -1,4 +1,4 @@
-// The offline path's fork-join pool: every index of every job runs exactly once, also when jobs
+// Thread helpers. The offline path's fork-join pool: every index of every job runs exactly once, also when jobs
 // follow each other faster than late workers wake up (more threads than cores, so they get
 // preempted between being woken and taking work).
 #include "Engine/ThreadPool.h"
@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <mutex>
 #include <memory>
 #include <vector>
 
@@ -31,4 +32,31 @@ TEST_CASE("ThreadPool runs every index of back-to-back jobs exactly once", "[eng
         INFO(threads << " threads: " << badJobs << " of " << jobs << " jobs ran an index zero or several times");
         CHECK(badJobs == 0);
     }
+}
+
+// The trainer's per-thread loop: an exception in a worker comes back to the caller (it used to reach
+// std::terminate), after every thread has finished.
+#include "Train/Parallel.h"
+
+#include <stdexcept>
+
+TEST_CASE("runOnThreads rethrows a worker's exception after joining every thread", "[train][threads]") {
+    for (const int n : {1, 4}) {
+        std::atomic<int> finished{0};
+        auto run = [&] {
+            mfx::train::runOnThreads(n, [&](int w) {
+                if (w == n - 1) throw std::runtime_error("worker failed");
+                finished.fetch_add(1);
+            });
+        };
+        CHECK_THROWS_WITH(run(), "worker failed");
+        CHECK(finished.load() == n - 1);
+    }
+    int sum = 0;
+    std::mutex m;
+    mfx::train::runOnThreads(3, [&](int w) {
+        std::lock_guard<std::mutex> lock(m);
+        sum += w + 1;
+    });
+    CHECK(sum == 6);
 }
