@@ -7,6 +7,10 @@
 #include <alsa/asoundlib.h>
 #endif
 #include <pthread.h>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
 #include <sched.h>
 
 namespace mfx::live {
@@ -92,6 +96,9 @@ void AudioStream::open(const StreamRequest& r, AudioCallback* callback) {
     callback_ = callback;
     inputChannels_ = r.inputChannels;
     outputChannels_ = r.outputChannels;
+    gate_ = std::make_unique<Gate>();
+    gate_->owner.store(this);
+    gate_->outputChannels = r.outputChannels;
     try {
         rt_ = std::make_unique<RtAudio>(apiByName(r.api));
         rt_->showWarnings(false);
@@ -106,7 +113,7 @@ void AudioStream::open(const StreamRequest& r, AudioCallback* callback) {
         options.streamName = r.clientName;
         unsigned frames = r.bufferFrames;
         rt_->openStream(&out, &in, RTAUDIO_FLOAT32, r.sampleRate, &frames,
-                        &AudioStream::rtCallback, this, &options);
+                        &AudioStream::rtCallback, gate_.get(), &options);
         bufferFrames_ = frames;
         sampleRate_ = rt_->getStreamSampleRate();
         latencyFrames_ = rt_->getStreamLatency();
@@ -136,16 +143,33 @@ void AudioStream::stop() {
 }
 
 void AudioStream::abandon() noexcept {
+    if (gate_) {
+        // Dekker-style hand-off (both sides sequentially consistent): a callback either sees the null
+        // owner, or is counted in `inside` before we look, and we wait for it to leave.
+        gate_->owner.store(nullptr);
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+        while (gate_->inside.load() != 0 && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        static_cast<void>(gate_.release()); // the callback may still run: it reads the gate
+    }
     static_cast<void>(rt_.release()); // deliberately leaked, see the header
 }
 
 void AudioStream::close() {
     if (rt_ && rt_->isStreamOpen()) rt_->closeStream();
     rt_.reset();
+    gate_.reset(); // no callback after closeStream()
 }
 
 int AudioStream::rtCallback(void* out, void* in, unsigned n, double, unsigned status, void* user) {
-    auto* self = static_cast<AudioStream*>(user);
+    auto* gate = static_cast<Gate*>(user);
+    gate->inside.fetch_add(1);
+    AudioStream* self = gate->owner.load();
+    if (!self) { // abandoned: silence, and nothing of the session is touched
+        std::fill_n(static_cast<float*>(out), static_cast<std::size_t>(gate->outputChannels) * n, 0.0f);
+        gate->inside.fetch_sub(1);
+        return 0;
+    }
     if (self->schedPolicy_.load(std::memory_order_relaxed) < 0) {
         int policy = 0;
         sched_param param{};
@@ -162,6 +186,7 @@ int AudioStream::rtCallback(void* out, void* in, unsigned n, double, unsigned st
     for (int c = 0; c < self->inputChannels_; ++c) inPtr[c] = inBase + static_cast<std::size_t>(c) * n;
     for (int c = 0; c < self->outputChannels_; ++c) outPtr[c] = outBase + static_cast<std::size_t>(c) * n;
     self->callback_->audioBlock(inPtr, outPtr, static_cast<int>(n), status != 0);
+    gate->inside.fetch_sub(1);
     return 0;
 }
 

@@ -49,7 +49,9 @@ public:
     void close(); // no-op if not open
     // After the audio system lost the stream: never touch it again (no stop, close or destructor
     // call into the audio library, which may be closing it from its own thread or block on a server
-    // that is gone). The library object is left to the process's exit.
+    // that is gone). The library object is left to the process's exit. Its callback may still run
+    // (a stream thought lost can recover): from here on it only writes silence and never reaches
+    // this object or the AudioCallback, and abandon() returns once no callback is inside them.
     void abandon() noexcept;
 
     bool running() const;                  // false also when the audio system closed the stream
@@ -65,7 +67,15 @@ public:
 private:
     static int rtCallback(void* out, void* in, unsigned n, double time, unsigned status, void* self);
 
+    // What RtAudio's callback receives: outlives this object when the stream is abandoned.
+    struct Gate {
+        std::atomic<AudioStream*> owner{nullptr}; // nullptr once abandoned: the callback writes silence
+        std::atomic<int> inside{0};               // callbacks currently using owner
+        int outputChannels = 0;
+    };
+
     std::unique_ptr<RtAudio> rt_;
+    std::unique_ptr<Gate> gate_;
     AudioCallback* callback_ = nullptr;
     int inputChannels_ = 0, outputChannels_ = 0;
     unsigned bufferFrames_ = 0, sampleRate_ = 0;

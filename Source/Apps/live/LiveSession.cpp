@@ -249,7 +249,7 @@ int runLive(const LiveOptions& o, std::ostream& out) {
     // not called back for a second is lost (a JACK server that quit does not always get through to
     // RtAudio's shutdown handling).
     std::uint64_t lastFrames = 0;
-    auto lastAdvance = Clock::now();
+    auto lastAdvance = Clock::now(), lastLoop = lastAdvance;
     const char* lostStream = "the audio system stopped the stream (did the JACK server quit?)";
     const std::uint64_t frameLimit =
         o.durationGiven ? static_cast<std::uint64_t>(std::llround(o.durationSeconds * rate)) : 0;
@@ -281,6 +281,10 @@ int runLive(const LiveOptions& o, std::ostream& out) {
         if (key == 'p' || key == 'P') startLoad(-1);
         if (apps::interruptRequested()) { stopReason = "Ctrl-C"; break; }
         if (!stream.running()) { failure = lostStream; break; }
+        // This loop comes back every ~20 ms; much later means the whole process was paused (Ctrl-Z,
+        // a debugger, a frozen container), which stopped the audio too: not a lost stream.
+        if (const auto now = Clock::now(); now - lastLoop > std::chrono::milliseconds(500)) lastAdvance = now;
+        lastLoop = Clock::now();
         if (const std::uint64_t f = status.frames(); f != lastFrames) {
             lastFrames = f;
             lastAdvance = Clock::now();
