@@ -5,6 +5,16 @@
 
 namespace mfx::plugin {
 
+namespace {
+// Meter peaks are "maximum since the editor's last exchange(0)": raise them with a CAS, so a peak the
+// editor has just taken is not written back by a plain load-max-store.
+void raisePeak(std::atomic<float>& a, float v) noexcept {
+    float cur = a.load(std::memory_order_relaxed);
+    while (v > cur && !a.compare_exchange_weak(cur, v, std::memory_order_relaxed)) {
+    }
+}
+} // namespace
+
 void MambaProcessor::reset() {
     chains_.reset();
     condPhase_ = 0;
@@ -42,8 +52,7 @@ void MambaProcessor::processBlock(juce::AudioBuffer<float>& buffer, juce::MidiBu
     const bool linked = nch == 2 && linked_->load(std::memory_order_relaxed) > 0.5f;
 
     for (int c = 0; c < nch; ++c)
-        peakIn_[c].store(std::max(peakIn_[c].load(std::memory_order_relaxed), buffer.getMagnitude(c, 0, n)),
-                         std::memory_order_relaxed);
+        raisePeak(peakIn_[c], buffer.getMagnitude(c, 0, n));
 
     for (int pos = 0; pos < n;) {
         int len = std::min(kMaxChunk, n - pos);
@@ -70,8 +79,7 @@ void MambaProcessor::processBlock(juce::AudioBuffer<float>& buffer, juce::MidiBu
     }
 
     for (int c = 0; c < nch; ++c)
-        peakOut_[c].store(std::max(peakOut_[c].load(std::memory_order_relaxed), buffer.getMagnitude(c, 0, n)),
-                          std::memory_order_relaxed);
+        raisePeak(peakOut_[c], buffer.getMagnitude(c, 0, n));
     const double seconds = juce::Time::highResolutionTicksToSeconds(juce::Time::getHighResolutionTicks() - startTicks);
     const double blockSeconds = n / std::max(1.0, getSampleRate());
     cpuAverage_ += (seconds / blockSeconds - cpuAverage_) * std::min(1.0, blockSeconds / 0.3); // ~0.3 s average
