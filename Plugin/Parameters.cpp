@@ -1,14 +1,29 @@
 // Parameter layout and the per-model conditioning parameters (see Parameters.h).
 #include "Parameters.h"
 
+#include <cstring>
+
 namespace mfx::plugin {
 
 juce::String paramId::cond(int index) { return "cond" + juce::String(index + 1); }
 
+namespace {
+std::uint64_t packRange(float lo, float hi) {
+    std::uint32_t a = 0, b = 0;
+    std::memcpy(&a, &lo, 4);
+    std::memcpy(&b, &hi, 4);
+    return (static_cast<std::uint64_t>(b) << 32) | a;
+}
+void unpackRange(std::uint64_t v, float& lo, float& hi) {
+    const auto a = static_cast<std::uint32_t>(v), b = static_cast<std::uint32_t>(v >> 32);
+    std::memcpy(&lo, &a, 4);
+    std::memcpy(&hi, &b, 4);
+}
+} // namespace
+
 CondSlots::CondSlots() {
     for (int i = 0; i < kMaxCond; ++i) {
-        min_[i] = 0.0f;
-        max_[i] = 1.0f;
+        range_[i] = packRange(0.0f, 1.0f);
         def_[i] = 0.0f;
     }
 }
@@ -18,8 +33,7 @@ void CondSlots::set(const std::vector<CondSpec>& specs) {
     specs_ = specs;
     for (int i = 0; i < kMaxCond; ++i) {
         const CondSpec s = i < static_cast<int>(specs.size()) ? specs[static_cast<size_t>(i)] : CondSpec{};
-        min_[i].store(s.min, std::memory_order_relaxed);
-        max_[i].store(s.max, std::memory_order_relaxed);
+        range_[i].store(packRange(s.min, s.max), std::memory_order_relaxed);
         def_[i].store(s.def, std::memory_order_relaxed);
     }
     count_.store(std::min(static_cast<int>(specs.size()), kMaxCond), std::memory_order_release);
@@ -33,8 +47,8 @@ CondSpec CondSlots::spec(int index) const {
 
 float CondSlots::valueFor(int index, float normalised) const noexcept {
     if (index < 0 || index >= kMaxCond) return 0.0f;
-    const float lo = min_[index].load(std::memory_order_relaxed);
-    const float hi = max_[index].load(std::memory_order_relaxed);
+    float lo = 0.0f, hi = 1.0f;
+    unpackRange(range_[index].load(std::memory_order_relaxed), lo, hi);
     return lo + normalised * (hi - lo);
 }
 

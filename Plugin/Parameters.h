@@ -18,6 +18,7 @@
 #include <juce_audio_processors/juce_audio_processors.h>
 
 #include <atomic>
+#include <cstdint>
 #include <mutex>
 #include <vector>
 
@@ -50,7 +51,11 @@ private:
     mutable std::mutex mutex_;
     std::vector<CondSpec> specs_;
     std::atomic<int> count_{0};
-    std::atomic<float> min_[kMaxCond], max_[kMaxCond], def_[kMaxCond];
+    // (min, max) of each input packed in one 64-bit word, so the audio thread never pairs one model's
+    // min with another's max while a new model's specs are being set.
+    std::atomic<std::uint64_t> range_[kMaxCond];
+    std::atomic<float> def_[kMaxCond];
+    static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
 };
 
 // A conditioning parameter: normalised 0..1 to the host, named and displayed per model.
