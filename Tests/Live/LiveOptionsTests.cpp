@@ -4,6 +4,8 @@
 #include <CLI/CLI.hpp>
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -135,6 +137,21 @@ TEST_CASE("gains and mix and duration and record file types and client name", "[
     CHECK(errorOf({"--resample-quality", "best"}).empty());
     CHECK_THAT(errorOf({"--resample-quality", "ultra"}), Catch::Contains("--resample-quality 'ultra' is unknown") &&
                                                           Catch::Contains("fast, medium or best"));
+}
+
+TEST_CASE("recordings never replace an existing file unless --overwrite is given", "[live][options]") {
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::temp_directory_path() / "mfx-live-options-test";
+    fs::create_directories(dir);
+    const std::string take = (dir / "take.wav").string();
+    { std::ofstream(take) << "an earlier take"; }
+    CHECK_THAT(errorOf({"--record", take}), Catch::Contains("exists") && Catch::Contains("--overwrite"));
+    CHECK_THAT(errorOf({"--record-input", take}), Catch::Contains("exists") && Catch::Contains("--overwrite"));
+    CHECK(errorOf({"--record", take, "--overwrite"}).empty());
+    // the same file under two spellings
+    const std::string other = (dir / "dry.wav").string(), spelled = (dir / "." / "dry.wav").string();
+    CHECK_THAT(errorOf({"--record", other, "--record-input", spelled}), Catch::Contains("name the same file"));
+    fs::remove_all(dir);
 }
 
 TEST_CASE("dB to gain and channel routing", "[live][options]") {

@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cmath>
+#include <filesystem>
 #include <sstream>
 
 namespace mfx::live {
@@ -31,6 +32,7 @@ void addLiveOptions(CLI::App& cmd, LiveOptions& o) {
     cmd.add_option("--record", o.recordPath, "Write the processed output to this file (.wav, .flac, .aiff, .caf, .w64)");
     cmd.add_option("--record-input", o.recordInputPath,
                    "Also write the raw input to this file (the dry signal, to re-amp later with mambafx render)");
+    cmd.add_flag("--overwrite", o.overwrite, "Let --record / --record-input replace existing files");
     cmd.add_option("-m,--model", o.modelPath, "Model file (.safetensors; default: the bundled default model)");
     cmd.add_option("--client-name", o.clientName, "JACK client name (default mambafx)");
     cmd.add_option("--resample-quality", o.resampleQuality,
@@ -79,8 +81,18 @@ void validateLiveOptions(const LiveOptions& o) {
                         " is out of range: give a positive number of seconds, or leave it out to run until q / Ctrl-C");
     if (!o.recordPath.empty()) recordFormatFor(o.recordPath); // throws for an unknown extension
     if (!o.recordInputPath.empty()) recordFormatFor(o.recordInputPath);
-    if (!o.recordPath.empty() && o.recordPath == o.recordInputPath)
-        throw LiveError("--record and --record-input name the same file '" + o.recordPath + "'; give two names");
+    if (!o.recordPath.empty() && !o.recordInputPath.empty()) {
+        std::error_code ec1, ec2;
+        const auto a = std::filesystem::weakly_canonical(o.recordPath, ec1);
+        const auto b = std::filesystem::weakly_canonical(o.recordInputPath, ec2);
+        if (o.recordPath == o.recordInputPath || (!ec1 && !ec2 && a == b))
+            throw LiveError("--record and --record-input name the same file '" + o.recordPath + "'; give two names");
+    }
+    for (const auto* p : {&o.recordPath, &o.recordInputPath}) {
+        std::error_code ec;
+        if (!p->empty() && !o.overwrite && std::filesystem::exists(*p, ec))
+            throw LiveError("'" + *p + "' exists: pass --overwrite to replace it, or record to another name");
+    }
     if (!parseResamplerQuality(o.resampleQuality))
         throw LiveError("--resample-quality '" + o.resampleQuality + "' is unknown; use fast, medium or best");
     if (o.clientName.empty() || o.clientName.size() > 48)

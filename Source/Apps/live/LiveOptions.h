@@ -45,6 +45,7 @@ struct LiveOptions {
     std::string resampleQuality = "fast"; // when the model's rate differs from the stream's: fast|medium|best
     bool sampleRateGiven = false;
     bool durationGiven = false;
+    bool overwrite = false;           // --record / --record-input may replace existing files
 
     const std::string& inputDeviceSpec() const { return inputDevice.empty() ? device : inputDevice; }
     const std::string& outputDeviceSpec() const { return outputDevice.empty() ? device : outputDevice; }

@@ -353,9 +353,15 @@ int runLive(const LiveOptions& o, std::ostream& out) {
         s << "warning: the resampling FIFO ran dry " << adapter->underruns() << " times (gaps in the output)\n";
     out << s.str();
     int code = 0;
+    std::string recordErrors; // finish both before reporting: one failure must not delete the other take
     for (Recorder* r : {recorder.get(), inputRecorder.get()}) {
         if (!r) continue;
-        r->finish();
+        try {
+            r->finish();
+        } catch (const LiveError& e) {
+            recordErrors += (recordErrors.empty() ? "" : "; ") + std::string(e.what());
+            continue;
+        }
         out << "recorded: " << r->path() << " (" << r->framesWritten() << " frames, "
             << (r == recorder.get() ? o.outputChannels : o.inputChannels) << " ch, " << static_cast<int>(rate) << " Hz)\n";
         if (r->framesDropped() > 0) {
@@ -365,7 +371,8 @@ int runLive(const LiveOptions& o, std::ostream& out) {
         }
     }
     out.flush();
-    if (!failure.empty()) throw LiveError(failure);
+    if (!failure.empty()) throw LiveError(failure + (recordErrors.empty() ? "" : "; " + recordErrors));
+    if (!recordErrors.empty()) throw LiveError(recordErrors);
     return code;
 }
 
