@@ -1,5 +1,7 @@
 // The lock-free pieces between the audio thread and the others: SPSC ring, status board, load histogram.
 #include <live/LoadHistogram.h>
+
+#include <limits>
 #include <live/SpscRing.h>
 #include <live/StatusBoard.h>
 
@@ -125,4 +127,10 @@ TEST_CASE("load histogram gives median and 99.9th percentile and max", "[live][l
     CHECK(h.quantile(1.0) == 10.0);
     h.clear();
     CHECK(h.count() == 0);
+    // a callback stalled for a long time (load far beyond int range once scaled) and a NaN stay in range
+    h.add(5.0e9);
+    h.add(std::numeric_limits<double>::quiet_NaN());
+    CHECK(h.count() == 2);
+    CHECK(h.max() == 5.0e9);
+    CHECK(h.quantile(1.0) == 5.0e9);
 }

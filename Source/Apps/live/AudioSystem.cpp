@@ -176,6 +176,8 @@ int AudioStream::rtCallback(void* out, void* in, unsigned n, double, unsigned st
         if (pthread_getschedparam(pthread_self(), &policy, &param) == 0) {
             self->schedPriority_.store(param.sched_priority, std::memory_order_relaxed);
             self->schedPolicy_.store(policy, std::memory_order_release);
+        } else {
+            self->schedPolicy_.store(kSchedUnreadable, std::memory_order_release); // tried once, not every callback
         }
     }
     // Non-interleaved: channel c starts at base + c * n.

@@ -60,7 +60,8 @@ public:
     long latencyFrames() const noexcept { return latencyFrames_; }     // input + output, as reported
 
     // Scheduling of the callback thread as seen by the first callback: {policy, priority}, or
-    // {-1, 0} before the first callback.
+    // {-1, 0} before the first callback, or kSchedUnreadable when the first callback could not read it.
+    static constexpr int kSchedUnreadable = -2;
     int schedulingPolicy() const noexcept { return schedPolicy_.load(std::memory_order_acquire); }
     int schedulingPriority() const noexcept { return schedPriority_.load(std::memory_order_relaxed); }
 

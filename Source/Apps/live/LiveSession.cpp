@@ -224,9 +224,11 @@ int runLive(const LiveOptions& o, std::ostream& out) {
     stream.start();
 
     // Real-time scheduling as the callback thread sees it.
-    for (int i = 0; i < 100 && stream.schedulingPolicy() < 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    for (int i = 0; i < 100 && stream.schedulingPolicy() == -1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     const int policy = stream.schedulingPolicy();
-    if (policy < 0)
+    if (policy == AudioStream::kSchedUnreadable)
+        screen.message("live: real-time scheduling: unknown (the callback thread could not read it)");
+    else if (policy < 0)
         screen.message("live: real-time scheduling: unknown (no callback within 1 s)");
     else if (isRealtimePolicy(policy))
         screen.message(std::string("live: real-time scheduling: granted (") + schedulingPolicyName(policy) + ", priority " +

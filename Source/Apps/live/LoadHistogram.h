@@ -14,11 +14,13 @@ public:
     static constexpr int kBins = 4 * kBinsPerUnit;
 
     void add(double load) noexcept {
-        int bin = load <= 0.0 ? 0 : static_cast<int>(load * kBinsPerUnit);
-        if (bin >= kBins) bin = kBins; // the overflow bin
+        // Clamped before the conversion: a callback stalled for minutes (or a NaN) must not make an
+        // out-of-range int (undefined; INT_MIN on x86, which would index before the array).
+        const double x = load * kBinsPerUnit;
+        const int bin = !(x > 0.0) ? 0 : x >= static_cast<double>(kBins) ? kBins : static_cast<int>(x); // kBins: overflow bin
         ++counts_[static_cast<std::size_t>(bin)];
         ++total_;
-        if (load > max_) max_ = load;
+        if (load > max_) max_ = load; // (a NaN never raises it)
     }
     void clear() noexcept { counts_.fill(0); total_ = 0; max_ = 0.0; }
 
