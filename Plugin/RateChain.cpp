@@ -1,6 +1,8 @@
 // RateChain: resampling, the engine slot and the latency FIFO (see RateChain.h).
 #include "RateChain.h"
 
+#include <Engine/Sanitize.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -144,9 +146,12 @@ void RateChain::processResampled(const float* const* in, float* const* wet, int 
     fifoCount_ -= avail;
 }
 
+// The dry signal is sanitised like the model's input (Engine/Sanitize.h: non-finite -> 0, clamp to
+// +-1e4): a NaN from the host must not reach the output through (1 - mix) * dry or a crossfade.
 void RateChain::delayDry(const float* const* raw, float* const* dry, int nch, int n) noexcept {
     if (latency_ == 0) {
-        for (int c = 0; c < nch; ++c) std::copy(raw[c], raw[c] + n, dry[c]);
+        for (int c = 0; c < nch; ++c)
+            for (int i = 0; i < n; ++i) dry[c][i] = sanitizeSample(raw[c][i]);
         return;
     }
     const int size = latency_ + 1;
@@ -155,7 +160,7 @@ void RateChain::delayDry(const float* const* raw, float* const* dry, int nch, in
         float* ring = dryRing_[c].data();
         pos = dryPos_;
         for (int i = 0; i < n; ++i) {
-            ring[pos] = raw[c][i];
+            ring[pos] = sanitizeSample(raw[c][i]);
             pos = pos + 1 == size ? 0 : pos + 1;
             dry[c][i] = ring[pos]; // written latency_ samples ago
         }

@@ -174,6 +174,13 @@ void checkNonFiniteInput(PluginFormat format) {
     for (float y : out[0]) finite = finite && std::isfinite(y);
     CHECK(finite);
     CHECK(firstDifference(out[0], engineOutput(model, in)[0]) == -1); // sanitised exactly like the engine
+    // With dry signal in the mix (50 % mix, -3 dB output) the dry path is sanitised too.
+    auto mixed = pluginWithModel(format, model, 48000.0, 1);
+    mixed->setParameters({{"outGain", 0.4375f}, {"mix", 0.5f}});
+    const Signal outMixed = runPlugin(*mixed, in, blockPattern(0));
+    bool mixedFinite = true;
+    for (float y : outMixed[0]) mixedFinite = mixedFinite && std::isfinite(y);
+    CHECK(mixedFinite);
 }
 
 } // namespace
