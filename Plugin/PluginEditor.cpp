@@ -50,8 +50,8 @@ MambaEditor::MambaEditor(MambaProcessor& processor) : juce::AudioProcessorEditor
     for (int i = 0; i < kCondParams; ++i) setUpKnob(cond_[i], paramId::cond(i), "Control " + juce::String(i + 1));
 
     auto& apvts = processor_.parameters();
-    bypassAttachment_ = std::make_unique<juce::AudioProcessorValueTreeState::ButtonAttachment>(apvts, paramId::bypass, bypass_);
-    linkedAttachment_ = std::make_unique<juce::AudioProcessorValueTreeState::ButtonAttachment>(apvts, paramId::linked, linked_);
+    bypassControl_ = std::make_unique<ToggleControl>(bypass_, *apvts.getParameter(paramId::bypass));
+    linkedControl_ = std::make_unique<ToggleControl>(linked_, *apvts.getParameter(paramId::linked));
     linked_.setTooltip("Stereo: sum both channels to mono and run the model once");
     addAndMakeVisible(bypass_);
     addAndMakeVisible(linked_);
@@ -74,8 +74,7 @@ void MambaEditor::setUpKnob(Knob& knob, const juce::String& paramId, const juce:
     knob.slider.setColour(juce::Slider::rotarySliderFillColourId, kAccent);
     knob.label.setText(name, juce::dontSendNotification);
     knob.label.setJustificationType(juce::Justification::centred);
-    knob.attachment = std::make_unique<juce::AudioProcessorValueTreeState::SliderAttachment>(processor_.parameters(),
-                                                                                             paramId, knob.slider);
+    knob.control = std::make_unique<SliderControl>(knob.slider, *processor_.parameters().getParameter(paramId));
     addAndMakeVisible(knob.slider);
     addAndMakeVisible(knob.label);
 }
@@ -115,6 +114,10 @@ void MambaEditor::refreshModel() {
 void MambaEditor::changeListenerCallback(juce::ChangeBroadcaster*) { refreshModel(); }
 
 void MambaEditor::timerCallback() {
+    for (Knob* k : {&inGain_, &outGain_, &mix_}) k->control->poll();
+    for (Knob& k : cond_) k.control->poll();
+    bypassControl_->poll();
+    linkedControl_->poll();
     const double now = juce::Time::getMillisecondCounterHiRes();
     const float dt = static_cast<float>((now - lastTimer_) / 1000.0);
     lastTimer_ = now;

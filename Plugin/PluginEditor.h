@@ -3,6 +3,7 @@
 // model file, the knobs (gains, mix, one per conditioning input of the model), bypass and stereo
 // link, in/out level meters, CPU load, latency and the loader's last error. Resizable.
 #include "LevelMeter.h"
+#include "ParamControl.h"
 #include "PluginProcessor.h"
 
 #include <juce_audio_processors/juce_audio_processors.h>
@@ -32,7 +33,7 @@ private:
     struct Knob {
         juce::Slider slider{juce::Slider::RotaryHorizontalVerticalDrag, juce::Slider::TextBoxBelow};
         juce::Label label;
-        std::unique_ptr<juce::AudioProcessorValueTreeState::SliderAttachment> attachment;
+        std::unique_ptr<SliderControl> control; // polled, no listener on the parameter (ParamControl.h)
     };
 
     void changeListenerCallback(juce::ChangeBroadcaster*) override;
@@ -48,7 +49,7 @@ private:
     juce::TextEditor info_;
     Knob inGain_, outGain_, mix_, cond_[kCondParams];
     juce::ToggleButton bypass_{"Bypass"}, linked_{"Stereo linked"};
-    std::unique_ptr<juce::AudioProcessorValueTreeState::ButtonAttachment> bypassAttachment_, linkedAttachment_;
+    std::unique_ptr<ToggleControl> bypassControl_, linkedControl_;
     LevelMeter meter_;
     std::unique_ptr<juce::FileChooser> chooser_;
     bool dragOver_ = false;
