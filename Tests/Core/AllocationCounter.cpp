@@ -1,5 +1,5 @@
 // Replaces the test binary's allocation functions to count calls on threads that asked for it.
-// Guards the real-time contract: process() must never allocate (NAM's allocation test does the same;
+// Guards the real-time contract: process() must never allocate or free (NAM's allocation test does the same;
 // here malloc/aligned_alloc are counted too, since the engine's buffers come from aligned_alloc).
 #include "AllocationCounter.h"
 
@@ -27,7 +27,10 @@ extern "C" {
 void* malloc(std::size_t n) { note(); return __libc_malloc(n); }
 void* calloc(std::size_t a, std::size_t b) { note(); return __libc_calloc(a, b); }
 void* realloc(void* p, std::size_t n) { note(); return __libc_realloc(p, n); }
-void free(void* p) { __libc_free(p); }
+void free(void* p) {
+    if (p) note(); // freeing on the audio thread is as forbidden as allocating there
+    __libc_free(p);
+}
 void* aligned_alloc(std::size_t a, std::size_t n) { note(); return __libc_memalign(a, n); }
 void* memalign(std::size_t a, std::size_t n) { note(); return __libc_memalign(a, n); }
 int posix_memalign(void** out, std::size_t a, std::size_t n) {
@@ -49,14 +52,14 @@ void* operator new(std::size_t n, std::align_val_t a) {
     throw std::bad_alloc();
 }
 void* operator new[](std::size_t n, std::align_val_t a) { return operator new(n, a); }
-void operator delete(void* p) noexcept { __libc_free(p); }
-void operator delete[](void* p) noexcept { __libc_free(p); }
-void operator delete(void* p, std::size_t) noexcept { __libc_free(p); }
-void operator delete[](void* p, std::size_t) noexcept { __libc_free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { __libc_free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { __libc_free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { __libc_free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { __libc_free(p); }
+void operator delete(void* p) noexcept { free(p); }
+void operator delete[](void* p) noexcept { free(p); }
+void operator delete(void* p, std::size_t) noexcept { free(p); }
+void operator delete[](void* p, std::size_t) noexcept { free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { free(p); }
 
 namespace mfx::test {
 ScopedAllocationCount::ScopedAllocationCount() { tCount = 0; tCounting = true; }

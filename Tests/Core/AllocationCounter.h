@@ -1,6 +1,6 @@
 #pragma once
-// Counts heap allocations (operator new and the malloc family) made by the current thread while a
-// ScopedAllocationCount is alive. Defined in AllocationCounter.cpp, which replaces the global
+// Counts heap allocations and frees (operator new/delete and the malloc family) made by the current
+// thread while a ScopedAllocationCount is alive: the audio thread must do neither. Defined in AllocationCounter.cpp, which replaces the global
 // allocation functions of the test binary (glibc: forwarding to __libc_malloc & co).
 #include <cstddef>
 

@@ -34,6 +34,7 @@ TEST_CASE("the allocation counter sees allocations (so a zero below means someth
     delete p;
     std::free(q);
     CHECK(seen == 3);
+    CHECK(counter.count() == 5); // frees count too: the audio thread must not free either
 }
 
 TEST_CASE("processing never allocates, at any block size, with conditioning, reset and warm-up", "[rt][alloc]") {
