@@ -110,6 +110,30 @@ TEST_CASE("a broken audio file inside a folder is an error, other files are not 
     CHECK_FALSE(fs::exists(dir / "out" / "good.wav"));
 }
 
+TEST_CASE("files the chosen --format cannot store are each named as errors; nothing is rendered", "[apps]") {
+    // Found by review: the first such file aborted the batch as a usage error (exit 2) naming no file.
+    TempDir dir;
+    const auto modelPath = saveTestModel(makeModel(smallConfig(48000.0), 37), dir / "m.safetensors");
+    fs::create_directories(dir / "in");
+    writeAudio(dir / "in" / "surround.wav", noiseSignal(6 * 500, 1), 6, 44100, kFloatWav); // MP3: 1 or 2 channels
+    writeAudio(dir / "in" / "surround2.wav", noiseSignal(6 * 500, 2), 6, 48000, kFloatWav);
+    writeAudio(dir / "in" / "mono.wav", noiseSignal(500, 3), 1, 44100, kFloatWav);
+    const auto r = runMambafx({"render", "--model", modelPath.string(), (dir / "in").string(), "--out-dir",
+                               (dir / "out").string(), "-f", "mp3"});
+    INFO(r.err);
+    CHECK(r.code == 1);
+    CHECK_THAT(r.err, Contains((dir / "in" / "surround.wav").string() + ": ") && Contains("6 channel(s) at 44100 Hz"));
+    CHECK_THAT(r.err, Contains((dir / "in" / "surround2.wav").string() + ": ") && Contains("6 channel(s) at 48000 Hz"));
+    CHECK_THAT(r.err, Contains("choose another --format") && Contains("nothing was rendered"));
+    CHECK_FALSE(fs::exists(dir / "out"));
+
+    // --bit-depth that no file could take is still the command line's problem (exit 2).
+    const auto depth = runMambafx({"render", "--model", modelPath.string(), (dir / "in").string(), "--out-dir",
+                                   (dir / "out").string(), "-f", "flac", "--bit-depth", "float"});
+    CHECK(depth.code == 2);
+    CHECK_THAT(depth.err, Contains("flac cannot store --bit-depth float"));
+}
+
 TEST_CASE("a failing render leaves neither output nor temporary file", "[apps]") {
     TempDir dir;
     const auto modelPath = saveTestModel(makeModel(smallConfig(48000.0), 35), dir / "m.safetensors");

@@ -123,6 +123,10 @@ Plan planRender(const PlanRequest& request) {
     }
     if (request.output && (request.inputs.size() > 1 || anyFolder))
         throw UsageError("-o OUTPUT takes exactly one input file; for several inputs or a folder use --out-dir DIR");
+    // --bit-depth against the asked format: wrong for every file alike, so a command-line problem.
+    const FormatInfo* asked = request.format ? request.format
+                                             : (request.output ? findFormatByExtension(*request.output) : nullptr);
+    if (asked) checkBitDepthFor(*asked, request.bitDepth);
     std::stable_sort(sources.begin(), sources.end(), [](const Source& a, const Source& b) { return a.file < b.file; });
     plan.filesFound = sources.size();
 
@@ -159,7 +163,13 @@ Plan planRender(const PlanRequest& request) {
 
         const FormatInfo* requested = requestedFormat(request, source.file);
         std::string note;
-        const int format = chooseOutputFormat(requested, request.bitDepth, info.format, info.channels, info.sampleRate, note);
+        int format = 0;
+        try {
+            format = chooseOutputFormat(requested, request.bitDepth, info.format, info.channels, info.sampleRate, note);
+        } catch (const UsageError& e) { // this file's channels, rate or samples: its own error, like any other
+            plan.errors.push_back(source.file.string() + ": " + e.what());
+            continue;
+        }
         if (!note.empty()) plan.notes.push_back(source.file.string() + ": " + note);
 
         fs::path output;
