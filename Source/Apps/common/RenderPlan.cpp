@@ -3,8 +3,6 @@
 
 #include "Errors.h"
 
-#include <sndfile.h>
-
 #include <algorithm>
 #include <map>
 #include <optional>
@@ -74,15 +72,24 @@ const FormatInfo* requestedFormat(const PlanRequest& request, const fs::path& in
                      "; give --format (" + knownFormatNames() + ")");
 }
 
-// The output name planRender would give `source` without opening it (its container guessed from
-// the extension): used for the other shards' files, which this run does not open.
+// The name of `source`'s output in --out-dir, from its path and --format alone (so every shard names
+// every file alike, opened or not): a changed container gets its own extension (take.wav -> take.flac,
+// take.voc -> take.wav), an extension that already fits --format is kept (take.aif with -f aiff).
+fs::path outputInDir(const PlanRequest& request, const Source& source) {
+    fs::path output = *request.outDir / source.relative;
+    if (request.format && findFormatByExtension(source.file) != request.format)
+        output.replace_extension(request.format->extensions.front());
+    return output;
+}
+
+// The output planRender would give `source`, without opening it: used for the other shards' files.
+// A file named directly is audio or an error; in a folder, a file counts as audio when its extension
+// says so (voc, nist, ... too, not only --format's list). A folder file under another extension that
+// libsndfile reads all the same is rendered by its shard but not foreseen by the others.
 std::optional<fs::path> predictedOutput(const PlanRequest& request, const Source& source) {
     if (request.output) return *request.output;
-    const FormatInfo* inFmt = findFormatByExtension(source.file);
-    if (!inFmt) return std::nullopt; // not recognisably audio: it would be skipped or be an error
-    fs::path output = *request.outDir / source.relative;
-    if (request.format && request.format != inFmt) output.replace_extension(request.format->extensions.front());
-    return output;
+    if (source.fromFolder && !hasAudioExtension(source.file)) return std::nullopt;
+    return outputInDir(request, source);
 }
 
 } // namespace
@@ -172,16 +179,7 @@ Plan planRender(const PlanRequest& request) {
         }
         if (!note.empty()) plan.notes.push_back(source.file.string() + ": " + note);
 
-        fs::path output;
-        if (request.output) {
-            output = *request.output;
-        } else {
-            output = *request.outDir / source.relative;
-            // A changed container gets its own extension (take.wav -> take.flac).
-            const FormatInfo* inFmt = findFormatByMajor(info.format & SF_FORMAT_TYPEMASK, info.format & SF_FORMAT_SUBMASK);
-            const FormatInfo* outFmt = findFormatByMajor(format & SF_FORMAT_TYPEMASK, format & SF_FORMAT_SUBMASK);
-            if (outFmt && outFmt != inFmt) output.replace_extension(outFmt->extensions.front());
-        }
+        const fs::path output = request.output ? *request.output : outputInDir(request, source);
 
         // Safety checks on the output path.
         const fs::path identity = fs::weakly_canonical(output, ec);
