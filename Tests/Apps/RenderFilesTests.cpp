@@ -67,21 +67,44 @@ TEST_CASE("folder input with --out-dir mirrors the tree and skips non-audio file
     CHECK(fs::exists(out / "guitar" / "day2" / "c.flac"));
 }
 
-TEST_CASE("several files and folders at once with --out-dir inside the input folder", "[apps]") {
+TEST_CASE("an --out-dir that is or lies inside an input folder is refused", "[apps]") {
+    // Found by review: `render d --out-dir d -f flac` wrote d/x.flac into the input tree, and the
+    // rerun with --skip-existing took it for an input and failed. (Inside it, the out-dir was skipped
+    // while listing, which silently skipped any inputs already there and raced with other shards.)
     TempDir dir;
     const auto modelPath = saveTestModel(makeModel(smallConfig(48000.0), 32), dir / "m.safetensors");
-    fs::create_directories(dir / "in");
+    fs::create_directories(dir / "in" / "sub");
     writeAudio(dir / "in" / "x.wav", noiseSignal(2000, 1), 2, 48000, kFloatWav);
     writeAudio(dir / "single.wav", noiseSignal(2000, 2), 1, 48000, kFloatWav);
+    fs::create_directory_symlink(dir / "in", dir / "link");
+    const std::string in = (dir / "in").string();
+    for (const fs::path& outDir : {dir / "in", dir / "in" / "out", dir / "in" / "sub" / ".." / "out", dir / "link" / "o"}) {
+        const auto r = runMambafx({"render", "--model", modelPath.string(), (dir / "single.wav").string(), in,
+                                   "--out-dir", outDir.string(), "-f", "flac", "--skip-existing"});
+        INFO(outDir << ": " << r.err);
+        CHECK(r.code == 2);
+        CHECK_THAT(r.err, Contains("--out-dir '" + outDir.string() + "' is") && Contains("the input folder '" + in + "'") &&
+                              Contains("choose an --out-dir outside"));
+    }
+    CHECK_FALSE(fs::exists(dir / "in" / "x.flac"));
+    CHECK_FALSE(fs::exists(dir / "in" / "out"));
+    CHECK_FALSE(fs::exists(dir / "in" / "o"));
+
+    // A folder and a file together into an --out-dir outside them; a file input is not searched, so
+    // an --out-dir next to it is fine.
     for (int run = 0; run < 2; ++run) {
-        const auto r = runMambafx({"render", "--model", modelPath.string(), (dir / "in").string(),
-                                   (dir / "single.wav").string(), "--out-dir", (dir / "in" / "out").string(), "--overwrite"});
+        const auto r = runMambafx({"render", "--model", modelPath.string(), in, (dir / "single.wav").string(),
+                                   "--out-dir", (dir / "out").string(), "--skip-existing"});
         INFO(r.err);
         REQUIRE(r.code == 0);
     }
+    CHECK(fs::exists(dir / "out" / "x.wav"));
+    CHECK(fs::exists(dir / "out" / "single.wav"));
+    const auto file = runMambafx({"render", "--model", modelPath.string(), (dir / "in" / "x.wav").string(),
+                                  "--out-dir", (dir / "in" / "out").string()});
+    INFO(file.err);
+    CHECK(file.code == 0);
     CHECK(fs::exists(dir / "in" / "out" / "x.wav"));
-    CHECK(fs::exists(dir / "in" / "out" / "single.wav"));
-    CHECK_FALSE(fs::exists(dir / "in" / "out" / "out")); // the second run did not render its own outputs
 }
 
 TEST_CASE("two inputs that would land on one output are refused up front", "[apps]") {

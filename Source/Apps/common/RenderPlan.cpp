@@ -31,8 +31,8 @@ struct Source {
     bool fromFolder = false;
 };
 
-// Files below `folder`, sorted, skipping hidden entries and `skipDir` (the output folder).
-std::vector<Source> listFolder(const fs::path& folder, const std::optional<fs::path>& skipDir) {
+// Files below `folder`, sorted, skipping hidden entries.
+std::vector<Source> listFolder(const fs::path& folder) {
     std::vector<Source> found;
     std::error_code ec;
     const auto options = fs::directory_options::skip_permission_denied;
@@ -43,17 +43,26 @@ std::vector<Source> listFolder(const fs::path& folder, const std::optional<fs::p
             if (it->is_directory(ec)) it.disable_recursion_pending();
             continue;
         }
-        if (it->is_directory(ec)) {
-            std::error_code eq;
-            if (skipDir && fs::exists(*skipDir, eq) && fs::equivalent(p, *skipDir, eq)) it.disable_recursion_pending();
-            continue;
-        }
-        if (!it->is_regular_file(ec)) continue;
+        if (!it->is_regular_file(ec)) continue; // folders are entered, links to them are not
         found.push_back({p, p.lexically_relative(folder), true});
     }
     if (ec) throw Failure("cannot list folder " + quoted(folder) + ": " + ec.message());
     std::sort(found.begin(), found.end(), [](const Source& a, const Source& b) { return a.file < b.file; });
     return found;
+}
+
+// Refuses an --out-dir that is `folder` (an input folder, searched recursively) or lies inside it:
+// the outputs would be found as inputs by the next run (so --skip-existing could not resume it), by
+// a shard still listing while another writes, and inputs already there would be mixed with outputs.
+void checkOutDirOutside(const fs::path& outDir, const fs::path& folder) {
+    std::error_code ec;
+    const fs::path out = fs::weakly_canonical(fs::absolute(outDir, ec), ec);
+    const fs::path in = fs::weakly_canonical(fs::absolute(folder, ec), ec);
+    const fs::path below = out.lexically_relative(in);
+    if (below.empty() || *below.begin() == "..") return;
+    throw UsageError("--out-dir " + quoted(outDir) + (below == "." ? " is" : " is inside") + " the input folder " +
+                     quoted(folder) + ": a later run (--skip-existing too) would take the outputs for inputs; choose an "
+                     "--out-dir outside " + quoted(folder));
 }
 
 // The output format from --format, else from -o's extension, else the input's container.
@@ -121,7 +130,8 @@ Plan planRender(const PlanRequest& request) {
         }
         if (fs::is_directory(p, ec)) {
             anyFolder = true;
-            auto found = listFolder(p, request.outDir);
+            if (request.outDir) checkOutDirOutside(*request.outDir, p);
+            auto found = listFolder(p);
             if (found.empty()) plan.errors.push_back("folder " + quoted(p) + " contains no files");
             sources.insert(sources.end(), found.begin(), found.end());
         } else {
