@@ -1,7 +1,13 @@
 // Files and folders: folder inputs mirrored under --out-dir, non-audio files skipped with a note,
 // outputs written to a temporary name and renamed, nothing left behind by a failing or interrupted
-// render.
+// render (or by an input that changed since it was planned).
 #include "AppTestUtil.h"
+
+#include <common/RenderPipeline.h>
+#include <common/RenderPlan.h>
+#include <common/RenderRunner.h>
+
+#include <Backend/Backend.h>
 
 #include <catch2/catch.hpp>
 
@@ -10,9 +16,12 @@
 #include <chrono>
 #include <csignal>
 #include <fstream>
+#include <iostream>
+#include <sstream>
 #include <thread>
 
 using namespace mfx;
+using namespace mfx::apps;
 using namespace mfx::apptest;
 using Catch::Matchers::Contains;
 
@@ -168,6 +177,55 @@ TEST_CASE("a failing render leaves neither output nor temporary file", "[apps]")
     CHECK(r.code == 1);
     CHECK_THAT(r.err, Contains("out.opus"));
     CHECK_FALSE(fs::exists(dir / "out.opus"));
+    CHECK(tempFilesIn(dir.path()).empty());
+}
+
+TEST_CASE("a file changed since the batch was planned fails alone, leaving no output", "[apps]") {
+    // Found by review: renderFile reopened the input without comparing it with the plan; a file
+    // turned from stereo to mono during a long batch was streamed through stereo buffers.
+    TempDir dir;
+    const Model model = makeModel(smallConfig(48000.0), 38);
+    fs::create_directories(dir / "in");
+    writeAudio(dir / "in" / "a.wav", noiseSignal(2 * 1000, 1), 2, 48000, kFloatWav);
+    writeAudio(dir / "in" / "b.wav", noiseSignal(1000, 2), 1, 48000, kFloatWav);
+    PlanRequest request;
+    request.inputs = {(dir / "in").string()};
+    request.outDir = dir / "out";
+    const Plan plan = planRender(request);
+    REQUIRE(plan.jobs.size() == 2);
+    REQUIRE(plan.jobs[0].input.filename() == "a.wav");
+    writeAudio(dir / "in" / "a.wav", noiseSignal(1000, 3), 1, 48000, kFloatWav); // same length, now mono
+
+    OfflineOptions one;
+    one.numThreads = 1;
+    const auto backend = makeCpuBackend(one);
+    CHECK_THROWS_WITH(renderFile(plan.jobs[0], model, *backend, RenderSettings{}),
+                      Contains("a.wav' changed since the batch was planned") &&
+                          Contains("2 channel(s) at 48000 Hz, 1000 frames then, 1 channel(s)") && Contains("run again"));
+    CHECK_FALSE(fs::exists(dir / "out" / "a.wav"));
+
+    // In a batch it is that file's failure; the others are rendered.
+    std::ostringstream out, err;
+    auto* coutBuf = std::cout.rdbuf(out.rdbuf());
+    auto* cerrBuf = std::cerr.rdbuf(err.rdbuf());
+    BatchOptions quiet;
+    quiet.progress = Progress::Mode::Never;
+    const BatchResult result = renderBatch(plan.jobs, model, {backend.get()}, RenderSettings{}, quiet);
+    std::cout.rdbuf(coutBuf);
+    std::cerr.rdbuf(cerrBuf);
+    INFO(err.str());
+    CHECK(result.failed == 1);
+    CHECK(result.rendered == 1);
+    CHECK_THAT(err.str(), Contains("a.wav' changed since the batch was planned"));
+    CHECK_FALSE(fs::exists(dir / "out" / "a.wav"));
+    CHECK(readAudio(dir / "out" / "b.wav").samples == renderRealtime(model, noiseSignal(1000, 2)));
+    CHECK(tempFilesIn(dir.path()).empty());
+
+    // A changed sample rate or length is caught the same way.
+    writeAudio(dir / "in" / "b.wav", noiseSignal(1000, 2), 1, 44100, kFloatWav);
+    CHECK_THROWS_WITH(renderFile(plan.jobs[1], model, *backend, RenderSettings{}), Contains("44100 Hz, 1000 frames now"));
+    writeAudio(dir / "in" / "b.wav", noiseSignal(1001, 2), 1, 48000, kFloatWav);
+    CHECK_THROWS_WITH(renderFile(plan.jobs[1], model, *backend, RenderSettings{}), Contains("1001 frames now"));
     CHECK(tempFilesIn(dir.path()).empty());
 }
 
