@@ -1,7 +1,13 @@
 // Files and folders: folder inputs mirrored under --out-dir, non-audio files skipped with a note,
 // outputs written to a temporary name and renamed, nothing left behind by a failing or interrupted
-// render.
+// render (or by an input that changed since it was planned).
 #include "AppTestUtil.h"
+
+#include <common/RenderPipeline.h>
+#include <common/RenderPlan.h>
+#include <common/RenderRunner.h>
+
+#include <Backend/Backend.h>
 
 #include <catch2/catch.hpp>
 
@@ -10,9 +16,12 @@
 #include <chrono>
 #include <csignal>
 #include <fstream>
+#include <iostream>
+#include <sstream>
 #include <thread>
 
 using namespace mfx;
+using namespace mfx::apps;
 using namespace mfx::apptest;
 using Catch::Matchers::Contains;
 
@@ -67,21 +76,44 @@ TEST_CASE("folder input with --out-dir mirrors the tree and skips non-audio file
     CHECK(fs::exists(out / "guitar" / "day2" / "c.flac"));
 }
 
-TEST_CASE("several files and folders at once with --out-dir inside the input folder", "[apps]") {
+TEST_CASE("an --out-dir that is or lies inside an input folder is refused", "[apps]") {
+    // Found by review: `render d --out-dir d -f flac` wrote d/x.flac into the input tree, and the
+    // rerun with --skip-existing took it for an input and failed. (Inside it, the out-dir was skipped
+    // while listing, which silently skipped any inputs already there and raced with other shards.)
     TempDir dir;
     const auto modelPath = saveTestModel(makeModel(smallConfig(48000.0), 32), dir / "m.safetensors");
-    fs::create_directories(dir / "in");
+    fs::create_directories(dir / "in" / "sub");
     writeAudio(dir / "in" / "x.wav", noiseSignal(2000, 1), 2, 48000, kFloatWav);
     writeAudio(dir / "single.wav", noiseSignal(2000, 2), 1, 48000, kFloatWav);
+    fs::create_directory_symlink(dir / "in", dir / "link");
+    const std::string in = (dir / "in").string();
+    for (const fs::path& outDir : {dir / "in", dir / "in" / "out", dir / "in" / "sub" / ".." / "out", dir / "link" / "o"}) {
+        const auto r = runMambafx({"render", "--model", modelPath.string(), (dir / "single.wav").string(), in,
+                                   "--out-dir", outDir.string(), "-f", "flac", "--skip-existing"});
+        INFO(outDir << ": " << r.err);
+        CHECK(r.code == 2);
+        CHECK_THAT(r.err, Contains("--out-dir '" + outDir.string() + "' is") && Contains("the input folder '" + in + "'") &&
+                              Contains("choose an --out-dir outside"));
+    }
+    CHECK_FALSE(fs::exists(dir / "in" / "x.flac"));
+    CHECK_FALSE(fs::exists(dir / "in" / "out"));
+    CHECK_FALSE(fs::exists(dir / "in" / "o"));
+
+    // A folder and a file together into an --out-dir outside them; a file input is not searched, so
+    // an --out-dir next to it is fine.
     for (int run = 0; run < 2; ++run) {
-        const auto r = runMambafx({"render", "--model", modelPath.string(), (dir / "in").string(),
-                                   (dir / "single.wav").string(), "--out-dir", (dir / "in" / "out").string(), "--overwrite"});
+        const auto r = runMambafx({"render", "--model", modelPath.string(), in, (dir / "single.wav").string(),
+                                   "--out-dir", (dir / "out").string(), "--skip-existing"});
         INFO(r.err);
         REQUIRE(r.code == 0);
     }
+    CHECK(fs::exists(dir / "out" / "x.wav"));
+    CHECK(fs::exists(dir / "out" / "single.wav"));
+    const auto file = runMambafx({"render", "--model", modelPath.string(), (dir / "in" / "x.wav").string(),
+                                  "--out-dir", (dir / "in" / "out").string()});
+    INFO(file.err);
+    CHECK(file.code == 0);
     CHECK(fs::exists(dir / "in" / "out" / "x.wav"));
-    CHECK(fs::exists(dir / "in" / "out" / "single.wav"));
-    CHECK_FALSE(fs::exists(dir / "in" / "out" / "out")); // the second run did not render its own outputs
 }
 
 TEST_CASE("two inputs that would land on one output are refused up front", "[apps]") {
@@ -110,6 +142,30 @@ TEST_CASE("a broken audio file inside a folder is an error, other files are not 
     CHECK_FALSE(fs::exists(dir / "out" / "good.wav"));
 }
 
+TEST_CASE("files the chosen --format cannot store are each named as errors; nothing is rendered", "[apps]") {
+    // Found by review: the first such file aborted the batch as a usage error (exit 2) naming no file.
+    TempDir dir;
+    const auto modelPath = saveTestModel(makeModel(smallConfig(48000.0), 37), dir / "m.safetensors");
+    fs::create_directories(dir / "in");
+    writeAudio(dir / "in" / "surround.wav", noiseSignal(6 * 500, 1), 6, 44100, kFloatWav); // MP3: 1 or 2 channels
+    writeAudio(dir / "in" / "surround2.wav", noiseSignal(6 * 500, 2), 6, 48000, kFloatWav);
+    writeAudio(dir / "in" / "mono.wav", noiseSignal(500, 3), 1, 44100, kFloatWav);
+    const auto r = runMambafx({"render", "--model", modelPath.string(), (dir / "in").string(), "--out-dir",
+                               (dir / "out").string(), "-f", "mp3"});
+    INFO(r.err);
+    CHECK(r.code == 1);
+    CHECK_THAT(r.err, Contains((dir / "in" / "surround.wav").string() + ": ") && Contains("6 channel(s) at 44100 Hz"));
+    CHECK_THAT(r.err, Contains((dir / "in" / "surround2.wav").string() + ": ") && Contains("6 channel(s) at 48000 Hz"));
+    CHECK_THAT(r.err, Contains("choose another --format") && Contains("nothing was rendered"));
+    CHECK_FALSE(fs::exists(dir / "out"));
+
+    // --bit-depth that no file could take is still the command line's problem (exit 2).
+    const auto depth = runMambafx({"render", "--model", modelPath.string(), (dir / "in").string(), "--out-dir",
+                                   (dir / "out").string(), "-f", "flac", "--bit-depth", "float"});
+    CHECK(depth.code == 2);
+    CHECK_THAT(depth.err, Contains("flac cannot store --bit-depth float"));
+}
+
 TEST_CASE("a failing render leaves neither output nor temporary file", "[apps]") {
     TempDir dir;
     const auto modelPath = saveTestModel(makeModel(smallConfig(48000.0), 35), dir / "m.safetensors");
@@ -121,6 +177,55 @@ TEST_CASE("a failing render leaves neither output nor temporary file", "[apps]")
     CHECK(r.code == 1);
     CHECK_THAT(r.err, Contains("out.opus"));
     CHECK_FALSE(fs::exists(dir / "out.opus"));
+    CHECK(tempFilesIn(dir.path()).empty());
+}
+
+TEST_CASE("a file changed since the batch was planned fails alone, leaving no output", "[apps]") {
+    // Found by review: renderFile reopened the input without comparing it with the plan; a file
+    // turned from stereo to mono during a long batch was streamed through stereo buffers.
+    TempDir dir;
+    const Model model = makeModel(smallConfig(48000.0), 38);
+    fs::create_directories(dir / "in");
+    writeAudio(dir / "in" / "a.wav", noiseSignal(2 * 1000, 1), 2, 48000, kFloatWav);
+    writeAudio(dir / "in" / "b.wav", noiseSignal(1000, 2), 1, 48000, kFloatWav);
+    PlanRequest request;
+    request.inputs = {(dir / "in").string()};
+    request.outDir = dir / "out";
+    const Plan plan = planRender(request);
+    REQUIRE(plan.jobs.size() == 2);
+    REQUIRE(plan.jobs[0].input.filename() == "a.wav");
+    writeAudio(dir / "in" / "a.wav", noiseSignal(1000, 3), 1, 48000, kFloatWav); // same length, now mono
+
+    OfflineOptions one;
+    one.numThreads = 1;
+    const auto backend = makeCpuBackend(one);
+    CHECK_THROWS_WITH(renderFile(plan.jobs[0], model, *backend, RenderSettings{}),
+                      Contains("a.wav' changed since the batch was planned") &&
+                          Contains("2 channel(s) at 48000 Hz, 1000 frames then, 1 channel(s)") && Contains("run again"));
+    CHECK_FALSE(fs::exists(dir / "out" / "a.wav"));
+
+    // In a batch it is that file's failure; the others are rendered.
+    std::ostringstream out, err;
+    auto* coutBuf = std::cout.rdbuf(out.rdbuf());
+    auto* cerrBuf = std::cerr.rdbuf(err.rdbuf());
+    BatchOptions quiet;
+    quiet.progress = Progress::Mode::Never;
+    const BatchResult result = renderBatch(plan.jobs, model, {backend.get()}, RenderSettings{}, quiet);
+    std::cout.rdbuf(coutBuf);
+    std::cerr.rdbuf(cerrBuf);
+    INFO(err.str());
+    CHECK(result.failed == 1);
+    CHECK(result.rendered == 1);
+    CHECK_THAT(err.str(), Contains("a.wav' changed since the batch was planned"));
+    CHECK_FALSE(fs::exists(dir / "out" / "a.wav"));
+    CHECK(readAudio(dir / "out" / "b.wav").samples == renderRealtime(model, noiseSignal(1000, 2)));
+    CHECK(tempFilesIn(dir.path()).empty());
+
+    // A changed sample rate or length is caught the same way.
+    writeAudio(dir / "in" / "b.wav", noiseSignal(1000, 2), 1, 44100, kFloatWav);
+    CHECK_THROWS_WITH(renderFile(plan.jobs[1], model, *backend, RenderSettings{}), Contains("44100 Hz, 1000 frames now"));
+    writeAudio(dir / "in" / "b.wav", noiseSignal(1001, 2), 1, 48000, kFloatWav);
+    CHECK_THROWS_WITH(renderFile(plan.jobs[1], model, *backend, RenderSettings{}), Contains("1001 frames now"));
     CHECK(tempFilesIn(dir.path()).empty());
 }
 

@@ -155,6 +155,39 @@ TEST_CASE("two shards that would write one output are refused up front", "[apps]
     }
 }
 
+TEST_CASE("every shard foresees the outputs of audio files outside --format's list (.voc)", "[apps]") {
+    // Found by review: a .voc file's output was not predicted, so with take.voc and take.wav rendered
+    // -f wav in two shards one shard refused and the other wrote shout/take.wav.
+    TempDir dir;
+    fs::create_directories(dir / "sh");
+    writeAudio(dir / "sh" / "take.voc", noiseSignal(300, 1), 1, 48000, SF_FORMAT_VOC | SF_FORMAT_PCM_16);
+    writeAudio(dir / "sh" / "take.wav", noiseSignal(300, 2), 1, 48000, kFloatWav);
+    auto plan = [&](Shard shard) {
+        PlanRequest request;
+        request.inputs = {(dir / "sh").string()};
+        request.outDir = dir / "shout";
+        request.format = findFormatByName("wav");
+        request.shard = shard;
+        return planRender(request);
+    };
+    const Plan all = plan(Shard{0, 1});
+    REQUIRE(all.errors.size() == 1);
+    CHECK_THAT(all.errors[0], Contains("would both be written") && Contains("take.wav"));
+    for (std::size_t k = 0; k < 2; ++k) { // take.voc is file 0, take.wav file 1
+        INFO("shard " << k << "/2");
+        const Plan mine = plan(Shard{k, 2});
+        CHECK(mine.jobs.empty());
+        REQUIRE(mine.errors.size() == 1);
+        CHECK_THAT(mine.errors[0], Contains("another shard") && Contains(k == 0 ? "take.wav'" : "take.voc'"));
+    }
+    // Without --format the container stays, and so do the names: no collision anywhere.
+    PlanRequest keep;
+    keep.inputs = {(dir / "sh").string()};
+    keep.outDir = dir / "shout";
+    keep.shard = Shard{1, 2};
+    CHECK(planRender(keep).errors.empty());
+}
+
 TEST_CASE("render --skip-existing renders only missing outputs, never touches existing ones, and reports them", "[apps]") {
     TempDir dir;
     const Model model = makeModel(smallConfig(48000.0), 63);

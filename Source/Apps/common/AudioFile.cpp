@@ -218,6 +218,13 @@ int chooseOutputFormat(const FormatInfo* requested, BitDepth bitDepth, int input
                      std::to_string(sampleRate) + " Hz; choose another --format (" + knownFormatNames() + ")");
 }
 
+void checkBitDepthFor(const FormatInfo& format, BitDepth bitDepth) {
+    if (bitDepth == BitDepth::Same) return;
+    std::string note;
+    // A plain mono 48 kHz 16-bit file: whatever still fails for it is the options' fault.
+    chooseOutputFormat(&format, bitDepth, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 1, 48000, note);
+}
+
 bool formatClips(int sfFormat) {
     const int subtype = sfFormat & SF_FORMAT_SUBMASK;
     return subtype != SF_FORMAT_FLOAT && subtype != SF_FORMAT_DOUBLE;

@@ -43,6 +43,10 @@ std::string describeFormat(int sfFormat);
 // combination cannot be written; `note` explains any substitution (e.g. float input to FLAC).
 int chooseOutputFormat(const FormatInfo* requested, BitDepth bitDepth, int inputFormat, int channels,
                        int sampleRate, std::string& note);
+// Throws chooseOutputFormat's UsageError when --bit-depth cannot apply to `format` whatever the file:
+// a lossy format, or a container that cannot store those samples (FLAC float). For the options alone,
+// checked before any file; what fails only for some files (channels, rate) is those files' error.
+void checkBitDepthFor(const FormatInfo& format, BitDepth bitDepth);
 
 // True for outputs stored as integers or lossy codecs, where samples beyond +-1 clip.
 bool formatClips(int sfFormat);

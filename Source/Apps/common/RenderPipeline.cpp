@@ -12,6 +12,7 @@
 #include <cmath>
 #include <memory>
 #include <optional>
+#include <string>
 
 namespace mfx::apps {
 
@@ -218,6 +219,21 @@ private:
     bool eof_ = false;
 };
 
+// "2 channel(s) at 48000 Hz, 1000 frames"
+std::string shape(const AudioInfo& info) {
+    return std::to_string(info.channels) + " channel(s) at " + std::to_string(info.sampleRate) + " Hz, " +
+           std::to_string(info.frames) + " frames";
+}
+
+// The buffers, resamplers and output format were planned for job.info: a file replaced since (a long
+// batch) must not be streamed through them.
+void checkUnchanged(const RenderJob& job, const AudioInfo& now) {
+    if (now.channels == job.info.channels && now.sampleRate == job.info.sampleRate && now.frames == job.info.frames)
+        return;
+    throw Failure("'" + job.input.string() + "' changed since the batch was planned (" + shape(job.info) + " then, " +
+                  shape(now) + " now); run again to render it");
+}
+
 } // namespace
 
 RenderBackend& PreparedBackend::begin(const Model& model, int channels) {
@@ -243,6 +259,7 @@ RenderStats renderFile(const RenderJob& job, const Model& model, PreparedBackend
     const auto start = std::chrono::steady_clock::now();
     AudioReader reader(job.input);
     const AudioInfo& info = reader.info();
+    checkUnchanged(job, info); // before anything is written
 
     std::error_code ec;
     if (job.output.has_parent_path()) {

@@ -62,7 +62,8 @@ private:
 };
 
 // Renders job.input to job.output (via a temporary file). Throws Failure on file or processing
-// errors and Interrupted on Ctrl-C; in both cases no output and no temporary file remain.
+// errors (also when the input's channels, rate or length differ from job.info: it changed since it
+// was planned) and Interrupted on Ctrl-C; in both cases no output and no temporary file remain.
 RenderStats renderFile(const RenderJob& job, const Model& model, PreparedBackend& backend,
                        const RenderSettings& settings, const ProgressCallback& progress = {});
 // The same, preparing `backend` afresh.

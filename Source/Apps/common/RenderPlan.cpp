@@ -3,8 +3,6 @@
 
 #include "Errors.h"
 
-#include <sndfile.h>
-
 #include <algorithm>
 #include <map>
 #include <optional>
@@ -33,8 +31,8 @@ struct Source {
     bool fromFolder = false;
 };
 
-// Files below `folder`, sorted, skipping hidden entries and `skipDir` (the output folder).
-std::vector<Source> listFolder(const fs::path& folder, const std::optional<fs::path>& skipDir) {
+// Files below `folder`, sorted, skipping hidden entries.
+std::vector<Source> listFolder(const fs::path& folder) {
     std::vector<Source> found;
     std::error_code ec;
     const auto options = fs::directory_options::skip_permission_denied;
@@ -45,17 +43,26 @@ std::vector<Source> listFolder(const fs::path& folder, const std::optional<fs::p
             if (it->is_directory(ec)) it.disable_recursion_pending();
             continue;
         }
-        if (it->is_directory(ec)) {
-            std::error_code eq;
-            if (skipDir && fs::exists(*skipDir, eq) && fs::equivalent(p, *skipDir, eq)) it.disable_recursion_pending();
-            continue;
-        }
-        if (!it->is_regular_file(ec)) continue;
+        if (!it->is_regular_file(ec)) continue; // folders are entered, links to them are not
         found.push_back({p, p.lexically_relative(folder), true});
     }
     if (ec) throw Failure("cannot list folder " + quoted(folder) + ": " + ec.message());
     std::sort(found.begin(), found.end(), [](const Source& a, const Source& b) { return a.file < b.file; });
     return found;
+}
+
+// Refuses an --out-dir that is `folder` (an input folder, searched recursively) or lies inside it:
+// the outputs would be found as inputs by the next run (so --skip-existing could not resume it), by
+// a shard still listing while another writes, and inputs already there would be mixed with outputs.
+void checkOutDirOutside(const fs::path& outDir, const fs::path& folder) {
+    std::error_code ec;
+    const fs::path out = fs::weakly_canonical(fs::absolute(outDir, ec), ec);
+    const fs::path in = fs::weakly_canonical(fs::absolute(folder, ec), ec);
+    const fs::path below = out.lexically_relative(in);
+    if (below.empty() || *below.begin() == "..") return;
+    throw UsageError("--out-dir " + quoted(outDir) + (below == "." ? " is" : " is inside") + " the input folder " +
+                     quoted(folder) + ": a later run (--skip-existing too) would take the outputs for inputs; choose an "
+                     "--out-dir outside " + quoted(folder));
 }
 
 // The output format from --format, else from -o's extension, else the input's container.
@@ -74,15 +81,24 @@ const FormatInfo* requestedFormat(const PlanRequest& request, const fs::path& in
                      "; give --format (" + knownFormatNames() + ")");
 }
 
-// The output name planRender would give `source` without opening it (its container guessed from
-// the extension): used for the other shards' files, which this run does not open.
+// The name of `source`'s output in --out-dir, from its path and --format alone (so every shard names
+// every file alike, opened or not): a changed container gets its own extension (take.wav -> take.flac,
+// take.voc -> take.wav), an extension that already fits --format is kept (take.aif with -f aiff).
+fs::path outputInDir(const PlanRequest& request, const Source& source) {
+    fs::path output = *request.outDir / source.relative;
+    if (request.format && findFormatByExtension(source.file) != request.format)
+        output.replace_extension(request.format->extensions.front());
+    return output;
+}
+
+// The output planRender would give `source`, without opening it: used for the other shards' files.
+// A file named directly is audio or an error; in a folder, a file counts as audio when its extension
+// says so (voc, nist, ... too, not only --format's list). A folder file under another extension that
+// libsndfile reads all the same is rendered by its shard but not foreseen by the others.
 std::optional<fs::path> predictedOutput(const PlanRequest& request, const Source& source) {
     if (request.output) return *request.output;
-    const FormatInfo* inFmt = findFormatByExtension(source.file);
-    if (!inFmt) return std::nullopt; // not recognisably audio: it would be skipped or be an error
-    fs::path output = *request.outDir / source.relative;
-    if (request.format && request.format != inFmt) output.replace_extension(request.format->extensions.front());
-    return output;
+    if (source.fromFolder && !hasAudioExtension(source.file)) return std::nullopt;
+    return outputInDir(request, source);
 }
 
 } // namespace
@@ -114,7 +130,8 @@ Plan planRender(const PlanRequest& request) {
         }
         if (fs::is_directory(p, ec)) {
             anyFolder = true;
-            auto found = listFolder(p, request.outDir);
+            if (request.outDir) checkOutDirOutside(*request.outDir, p);
+            auto found = listFolder(p);
             if (found.empty()) plan.errors.push_back("folder " + quoted(p) + " contains no files");
             sources.insert(sources.end(), found.begin(), found.end());
         } else {
@@ -123,6 +140,10 @@ Plan planRender(const PlanRequest& request) {
     }
     if (request.output && (request.inputs.size() > 1 || anyFolder))
         throw UsageError("-o OUTPUT takes exactly one input file; for several inputs or a folder use --out-dir DIR");
+    // --bit-depth against the asked format: wrong for every file alike, so a command-line problem.
+    const FormatInfo* asked = request.format ? request.format
+                                             : (request.output ? findFormatByExtension(*request.output) : nullptr);
+    if (asked) checkBitDepthFor(*asked, request.bitDepth);
     std::stable_sort(sources.begin(), sources.end(), [](const Source& a, const Source& b) { return a.file < b.file; });
     plan.filesFound = sources.size();
 
@@ -159,19 +180,16 @@ Plan planRender(const PlanRequest& request) {
 
         const FormatInfo* requested = requestedFormat(request, source.file);
         std::string note;
-        const int format = chooseOutputFormat(requested, request.bitDepth, info.format, info.channels, info.sampleRate, note);
+        int format = 0;
+        try {
+            format = chooseOutputFormat(requested, request.bitDepth, info.format, info.channels, info.sampleRate, note);
+        } catch (const UsageError& e) { // this file's channels, rate or samples: its own error, like any other
+            plan.errors.push_back(source.file.string() + ": " + e.what());
+            continue;
+        }
         if (!note.empty()) plan.notes.push_back(source.file.string() + ": " + note);
 
-        fs::path output;
-        if (request.output) {
-            output = *request.output;
-        } else {
-            output = *request.outDir / source.relative;
-            // A changed container gets its own extension (take.wav -> take.flac).
-            const FormatInfo* inFmt = findFormatByMajor(info.format & SF_FORMAT_TYPEMASK, info.format & SF_FORMAT_SUBMASK);
-            const FormatInfo* outFmt = findFormatByMajor(format & SF_FORMAT_TYPEMASK, format & SF_FORMAT_SUBMASK);
-            if (outFmt && outFmt != inFmt) output.replace_extension(outFmt->extensions.front());
-        }
+        const fs::path output = request.output ? *request.output : outputInDir(request, source);
 
         // Safety checks on the output path.
         const fs::path identity = fs::weakly_canonical(output, ec);

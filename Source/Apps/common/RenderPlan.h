@@ -1,9 +1,10 @@
 #pragma once
 // Turning `mambafx render INPUT... (-o OUTPUT | --out-dir DIR)` into a list of (input, output, format)
 // jobs before any audio is touched, so every conflict is reported up front:
-//  - folders are searched recursively (sorted, hidden entries and the --out-dir itself skipped); files
-//    libsndfile cannot open are skipped with a note, unless their extension says they are audio (then
-//    it is an error); the tree below each folder is kept under --out-dir;
+//  - folders are searched recursively (sorted, hidden entries skipped); files libsndfile cannot open
+//    are skipped with a note, unless their extension says they are audio (then it is an error); the
+//    tree below each folder is kept under --out-dir, which may not be such a folder or lie inside one
+//    (a later run would take its outputs for inputs);
 //  - an output may never be an input; an existing output needs --overwrite (or is skipped with
 //    --skip-existing: outputs only ever appear complete, so an existing one is finished work); two
 //    inputs may not map to one output;
