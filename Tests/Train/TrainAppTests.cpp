@@ -8,6 +8,8 @@
 #include <train/TrainData.h>
 
 #include <Model/ModelFile.h>
+#include <Model/RandomModel.h>
+#include <Train/Trainer.h>
 #include <Train/CaptureSignal.h>
 
 #include <sndfile.h>
@@ -18,6 +20,9 @@
 #include <cstring>
 #include <fstream>
 #include <filesystem>
+#include <iostream>
+#include <limits>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 using namespace mfx;
@@ -74,6 +79,36 @@ std::string prepareError(const std::string& input, const std::vector<std::string
     return "";
 }
 
+// Collects what std::cerr receives while it lives (the commands print their errors and notes there).
+struct CerrCapture {
+    std::ostringstream text;
+    std::streambuf* saved;
+    CerrCapture() : saved(std::cerr.rdbuf(text.rdbuf())) {}
+    ~CerrCapture() { std::cerr.rdbuf(saved); }
+};
+
+struct AppResult {
+    int code = -1;
+    std::string err; // stderr
+};
+
+// `mambafx train` in-process on a short, small run: 1 epoch of the nano size unless `extra` says otherwise.
+AppResult runTrain(const std::string& input, const std::string& target, const std::string& out, const std::vector<std::string>& extra = {}) {
+    auto app = apps::makeMainApp();
+    apps::addTrainCommand(*app);
+    std::vector<std::string> args = {"mambafx", "train", "--input", input, "--target", target, "-o", out, "--size", "nano",
+                                     "--epochs", "1", "--segment", "2048", "--warmup", "512", "--batch", "4", "--threads", "2",
+                                     "--device", "cpu", "--progress", "never"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<const char*> argv;
+    for (const auto& s : args) argv.push_back(s.c_str());
+    AppResult r;
+    CerrCapture cap;
+    r.code = apps::runApp(*app, static_cast<int>(argv.size()), argv.data());
+    r.err = cap.text.str();
+    return r;
+}
+
 } // namespace
 
 TEST_CASE("train: bad inputs each give their own clear message", "[train]") {
@@ -98,6 +133,14 @@ TEST_CASE("train: bad inputs each give their own clear message", "[train]") {
     SECTION("silent target") {
         writeWav(dir.file("silent.wav"), std::vector<float>(in.size(), 0.0f));
         CHECK_THAT(prepareError(dir.file("in.wav"), {dir.file("silent.wav")}), Catch::Contains("target is silent"));
+    }
+    SECTION("silent validation part") {
+        // The last 4 s are kept for validation: silent there, the validation ESR (divided by its energy) was 0.
+        auto y = device(in, 4.0, 0);
+        std::fill(y.begin() + 48000 * 4, y.end(), 0.0f);
+        writeWav(dir.file("dropout.wav"), y);
+        CHECK_THAT(prepareError(dir.file("in.wav"), {dir.file("dropout.wav")}),
+                   Catch::Contains("validation part of the target") && Catch::Contains("is silent") && Catch::Contains("record again"));
     }
     SECTION("clipped target") {
         auto y = device(in, 4.0, 0);
@@ -190,4 +233,63 @@ TEST_CASE("train: a short conditioned run writes the model with its metadata and
     CHECK(run({"--overwrite", "--stft-sizes", "100"}) == apps::kExitUsage);
     CHECK(run({"--overwrite", "--stft-weight", "-1"}) == apps::kExitUsage);
     CHECK(run({"--overwrite", "--device", "tpu"}) == apps::kExitUsage);
+}
+
+TEST_CASE("train: a NaN or infinite sample in the input or target is refused, naming the file and the sample", "[train]") {
+    TempDir dir;
+    const auto in = noise(48000 * 6, 0.3f, 5);
+    writeWav(dir.file("in.wav"), in);
+    // In the validation part (the last 3 s here): it used to give "val ESR 0.00000" and keep that model.
+    auto y = device(in, 4.0, 0);
+    y[264000] = std::numeric_limits<float>::quiet_NaN();
+    writeWav(dir.file("nan.wav"), y);
+    CHECK_THAT(prepareError(dir.file("in.wav"), {dir.file("nan.wav")}),
+               Catch::Contains("the target file " + dir.file("nan.wav")) && Catch::Contains("NaN") &&
+                   Catch::Contains("sample 264000 (5.500 s)") && Catch::Contains("export"));
+    // An infinity used to pass as "the target is silent (peak -inf dBFS)".
+    y = device(in, 4.0, 0);
+    y[1000] = std::numeric_limits<float>::infinity();
+    writeWav(dir.file("inf.wav"), y);
+    CHECK_THAT(prepareError(dir.file("in.wav"), {dir.file("inf.wav")}),
+               Catch::Contains("inf.wav") && Catch::Contains("infinite") && Catch::Contains("sample 1000 (0.021 s)"));
+    auto x = in;
+    x[48000] = -std::numeric_limits<float>::infinity();
+    writeWav(dir.file("in-inf.wav"), x);
+    writeWav(dir.file("good.wav"), device(in, 4.0, 0));
+    CHECK_THAT(prepareError(dir.file("in-inf.wav"), {dir.file("good.wav")}),
+               Catch::Contains("the input file " + dir.file("in-inf.wav")) && Catch::Contains("sample 48000 (1.000 s)"));
+    // Through the command: exit 1, no model.
+    const auto r = runTrain(dir.file("in.wav"), dir.file("nan.wav"), dir.file("m.safetensors"));
+    CHECK(r.code == apps::kExitFailure);
+    CHECK_THAT(r.err, Catch::Contains("NaN"));
+    CHECK_FALSE(fs::exists(dir.file("m.safetensors")));
+}
+
+TEST_CASE("train: a validation ESR that is not a number is never taken for a real one", "[train]") {
+    Config c;
+    c.dModel = 8; c.nLayers = 1; c.dState = 8; c.dConv = 4; c.expand = 2; c.dtRank = 1;
+    const Model m = randomModel(c, 1);
+    const auto x = noise(4096, 0.3f, 7);
+    mfx::train::Recording silent{x, std::vector<float>(x.size(), 0.0f), {}, "silent"};
+    CHECK(std::isnan(mfx::train::validationEsr(m, {silent}, 1))); // was 0: a perfect score
+    mfx::train::Recording bad{x, x, {}, "nan"};
+    bad.target[100] = std::numeric_limits<float>::quiet_NaN();
+    CHECK(std::isnan(mfx::train::validationEsr(m, {bad}, 1)));
+    mfx::train::Recording good{x, x, {}, "good"};
+    const double e = mfx::train::validationEsr(m, {good}, 1);
+    CHECK(std::isfinite(e));
+    CHECK(e >= 0);
+}
+
+TEST_CASE("train: a run whose model diverges stops with an error instead of reporting success", "[train]") {
+    TempDir dir;
+    const auto in = noise(48000 * 6, 0.3f, 9);
+    writeWav(dir.file("in.wav"), in);
+    writeWav(dir.file("t.wav"), device(in, 4.0, 0));
+    // A learning rate this large drives the weights to infinity within the first steps.
+    const auto r = runTrain(dir.file("in.wav"), dir.file("t.wav"), dir.file("m.safetensors"), {"--lr", "1e30"});
+    CHECK(r.code == apps::kExitFailure);
+    CHECK_THAT(r.err, Catch::Contains("training diverged") && Catch::Contains("lower --lr"));
+    CHECK_FALSE(fs::exists(dir.file("m.safetensors")));
+    CHECK_THAT(r.err, !Catch::Contains("model written to"));
 }

@@ -65,6 +65,12 @@ std::string fmt(double v, int prec) {
     return b;
 }
 
+std::string fmtShort(double v) { // 0.0003, 3e+29
+    char b[64];
+    std::snprintf(b, sizeof b, "%.2g", v);
+    return b;
+}
+
 void writeBytes(const fs::path& path, const std::vector<std::uint8_t>& bytes) {
     const fs::path tmp = path.string() + ".tmp-ckpt";
     {
@@ -168,6 +174,7 @@ void runTrain(const TrainArgs& a) {
         if (!vnotice.empty()) printNote("validation: " + vnotice);
     }
     RunState rs;
+    long savedStep = -1; // the step of the newest checkpoint on disk from this run (or the one resumed), -1 if none yet
     if (a.resume) {
         try {
             trainer.restore(readBytes(ckptPath));
@@ -177,6 +184,7 @@ void runTrain(const TrainArgs& a) {
         }
         std::ifstream f(statePath);
         if (f) f >> rs.bestEsr >> rs.seconds;
+        savedStep = trainer.stepIndex();
         std::cerr << "resuming at epoch " << trainer.stepIndex() / stepsPerEpoch + 1 << " (step " << trainer.stepIndex() << ")\n";
     }
     std::cerr << "training " << c.summary() << " on " << fmt(static_cast<double>(trainSamples) / data.sampleRate, 1) << " s of audio, "
@@ -184,6 +192,7 @@ void runTrain(const TrainArgs& a) {
 
     auto saveCheckpoint = [&]() {
         writeBytes(ckptPath, trainer.checkpoint());
+        savedStep = trainer.stepIndex();
         std::ofstream f(statePath);
         f.precision(17);
         f << rs.bestEsr << " " << rs.seconds << "\n";
@@ -237,6 +246,17 @@ void runTrain(const TrainArgs& a) {
     double lossSum = 0;
     long lossN = 0;
     double lastVal = -1;
+    // A NaN or infinite loss, validation ESR or weight: training has diverged; nothing of it is saved.
+    auto diverged = [&]() {
+        std::string m = "training diverged at step " + std::to_string(trainer.stepIndex()) +
+                        ": the loss, the validation ESR or the weights are no longer finite numbers, and nothing from there was saved; ";
+        if (savedStep >= 0)
+            m += "the checkpoint " + ckptPath.string() + " holds step " + std::to_string(savedStep) +
+                 ": continue from it with --resume and a lower --lr (e.g. " + fmtShort(a.lr / 3) + ")";
+        else
+            m += "start again with a lower --lr (e.g. " + fmtShort(a.lr / 3) + ")";
+        return Failure(m);
+    };
     while (trainer.stepIndex() < o.totalSteps) {
         if (interruptRequested()) {
             saveCheckpoint();
@@ -245,6 +265,7 @@ void runTrain(const TrainArgs& a) {
             throw Interrupted();
         }
         const StepResult r = trainer.step();
+        if (!std::isfinite(r.loss)) throw diverged();
         lossSum += r.loss;
         ++lossN;
         const auto now = Clock::now();
@@ -255,6 +276,7 @@ void runTrain(const TrainArgs& a) {
             lossSum = 0;
             lossN = 0;
             lastVal = trainer.validate();
+            if (!std::isfinite(trainLoss) || !std::isfinite(lastVal) || !trainer.parametersFinite()) throw diverged();
             const bool better = lastVal < rs.bestEsr;
             if (better) {
                 rs.bestEsr = lastVal;
