@@ -16,6 +16,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -92,13 +93,14 @@ struct AppResult {
     std::string err; // stderr
 };
 
-// `mambafx train` in-process on a short, small run: 1 epoch of the nano size unless `extra` says otherwise.
+// `mambafx train` in-process on a short, small run: 1 epoch (unless `extra` gives --epochs) of the nano size.
 AppResult runTrain(const std::string& input, const std::string& target, const std::string& out, const std::vector<std::string>& extra = {}) {
     auto app = apps::makeMainApp();
     apps::addTrainCommand(*app);
     std::vector<std::string> args = {"mambafx", "train", "--input", input, "--target", target, "-o", out, "--size", "nano",
-                                     "--epochs", "1", "--segment", "2048", "--warmup", "512", "--batch", "4", "--threads", "2",
+                                     "--segment", "2048", "--warmup", "512", "--batch", "4", "--threads", "2",
                                      "--device", "cpu", "--progress", "never"};
+    if (std::find(extra.begin(), extra.end(), "--epochs") == extra.end()) args.insert(args.end(), {"--epochs", "1"});
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<const char*> argv;
     for (const auto& s : args) argv.push_back(s.c_str());
@@ -292,4 +294,29 @@ TEST_CASE("train: a run whose model diverges stops with an error instead of repo
     CHECK_THAT(r.err, Catch::Contains("training diverged") && Catch::Contains("lower --lr"));
     CHECK_FALSE(fs::exists(dir.file("m.safetensors")));
     CHECK_THAT(r.err, !Catch::Contains("model written to"));
+}
+
+TEST_CASE("train: an existing checkpoint is not replaced without --resume or --overwrite", "[train]") {
+    TempDir dir;
+    const auto in = noise(48000 * 6, 0.3f, 11);
+    writeWav(dir.file("in.wav"), in);
+    writeWav(dir.file("t.wav"), device(in, 4.0, 0));
+    const std::string out = dir.file("m.safetensors"), ckpt = out + ".ckpt";
+    REQUIRE(runTrain(dir.file("in.wav"), dir.file("t.wav"), out, {"--seed", "2"}).code == 0); // another seed: another checkpoint
+    // What a run stopped by Ctrl-C before its first epoch ended leaves: a checkpoint, no model.
+    fs::remove(out);
+    auto bytes = [](const std::string& p) {
+        std::ifstream f(p, std::ios::binary);
+        return std::vector<char>((std::istreambuf_iterator<char>(f)), {});
+    };
+    const auto before = bytes(ckpt);
+    const auto r = runTrain(dir.file("in.wav"), dir.file("t.wav"), out);
+    CHECK(r.code == apps::kExitUsage);
+    CHECK_THAT(r.err, Catch::Contains(ckpt + " exists") && Catch::Contains("--resume") && Catch::Contains("--overwrite"));
+    CHECK(bytes(ckpt) == before);
+    CHECK_FALSE(fs::exists(out));
+    // Either option goes on: --resume continues it, --overwrite starts again.
+    CHECK(runTrain(dir.file("in.wav"), dir.file("t.wav"), out, {"--resume", "--epochs", "2"}).code == 0);
+    CHECK(runTrain(dir.file("in.wav"), dir.file("t.wav"), out, {"--overwrite"}).code == 0);
+    CHECK(fs::exists(out));
 }

@@ -101,9 +101,13 @@ void runTrain(const TrainArgs& a) {
     if (a.epochs < 1) throw UsageError("--epochs must be at least 1");
     const fs::path out(a.output);
     if (out.extension() != ".safetensors") throw UsageError("-o must name a .safetensors file (got '" + a.output + "')");
+    const fs::path ckptPath = a.output + ".ckpt", statePath = a.output + ".ckpt.json";
     if (fs::exists(out) && !a.resume && !a.overwrite)
         throw UsageError(a.output + " exists; pass --overwrite to replace it, or --resume to continue its training");
-    const fs::path ckptPath = a.output + ".ckpt", statePath = a.output + ".ckpt.json";
+    // A checkpoint without its model is what a run stopped before its first epoch ended leaves (Ctrl-C).
+    if (fs::exists(ckptPath) && !a.resume && !a.overwrite)
+        throw UsageError(ckptPath.string() + " exists (the checkpoint of an earlier run, e.g. one stopped with Ctrl-C); pass --resume "
+                         "to continue that run, or --overwrite to start again and replace it");
 
     std::vector<train::TargetSpec> specs;
     for (const auto& t : a.targets) specs.push_back(train::parseTargetSpec(t));
