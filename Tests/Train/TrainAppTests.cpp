@@ -4,6 +4,7 @@
 #include <common/AudioFile.h>
 #include <common/CommandLine.h>
 #include <common/Errors.h>
+#include <train/TrainCheckpointFiles.h>
 #include <train/TrainCommands.h>
 #include <train/TrainData.h>
 
@@ -110,6 +111,16 @@ AppResult runTrain(const std::string& input, const std::string& target, const st
     r.err = cap.text.str();
     return r;
 }
+
+// Files in `dir` whose names hold ".tmp" (the temporary names of half-written outputs).
+std::vector<std::string> tempFiles(const fs::path& dir) {
+    std::vector<std::string> found;
+    for (const auto& e : fs::recursive_directory_iterator(dir))
+        if (e.path().filename().string().find(".tmp") != std::string::npos) found.push_back(e.path().string());
+    return found;
+}
+
+void writeText(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
 
 } // namespace
 
@@ -319,4 +330,64 @@ TEST_CASE("train: an existing checkpoint is not replaced without --resume or --o
     CHECK(runTrain(dir.file("in.wav"), dir.file("t.wav"), out, {"--resume", "--epochs", "2"}).code == 0);
     CHECK(runTrain(dir.file("in.wav"), dir.file("t.wav"), out, {"--overwrite"}).code == 0);
     CHECK(fs::exists(out));
+}
+
+TEST_CASE("train: checkpoint files are written whole, and --resume needs the run state", "[train]") {
+    TempDir dir;
+    const auto in = noise(48000 * 6, 0.3f, 13);
+    writeWav(dir.file("in.wav"), in);
+    writeWav(dir.file("t.wav"), device(in, 4.0, 0));
+    const std::string out = dir.file("m.safetensors"), state = out + ".ckpt.json";
+    REQUIRE(runTrain(dir.file("in.wav"), dir.file("t.wav"), out).code == 0);
+    CHECK(tempFiles(dir.path).empty());
+    // The run state is JSON holding the model's validation ESR.
+    std::ifstream sf(state);
+    const auto j = nlohmann::json::parse(sf);
+    CHECK(j.at("best_validation_esr").get<double>() == Approx(std::stod(loadModel(out).metadata.at("validation_esr"))).margin(1e-6));
+    CHECK(j.at("train_seconds").get<double>() >= 0);
+    const std::string saved = j.dump();
+
+    auto resume = [&]() { return runTrain(dir.file("in.wav"), dir.file("t.wav"), out, {"--resume", "--epochs", "2"}); };
+    SECTION("a missing run state") {
+        fs::remove(state);
+        const auto r = resume();
+        CHECK(r.code == apps::kExitFailure);
+        CHECK_THAT(r.err, Catch::Contains("the run state " + state + " is missing") && Catch::Contains("--overwrite"));
+    }
+    SECTION("a truncated run state") {
+        writeText(state, saved.substr(0, saved.size() / 2));
+        const auto r = resume();
+        CHECK(r.code == apps::kExitFailure);
+        CHECK_THAT(r.err, Catch::Contains("the run state " + state + " is damaged"));
+        writeText(state, "");
+        CHECK(resume().code == apps::kExitFailure);
+    }
+    SECTION("the two-number run state of earlier versions still resumes") {
+        writeText(state, "0.5 12.5\n");
+        CHECK(resume().code == 0);
+    }
+    SECTION("a checkpoint that cannot be moved into place leaves no temporary file") {
+        // A non-empty folder where the checkpoint goes: the rename fails.
+        fs::remove(out + ".ckpt");
+        fs::create_directories(out + ".ckpt/keep");
+        const auto r = runTrain(dir.file("in.wav"), dir.file("t.wav"), out, {"--overwrite"});
+        CHECK(r.code != 0);
+        CHECK_THAT(r.err, Catch::Contains(out + ".ckpt"));
+        CHECK(tempFiles(dir.path).empty());
+    }
+}
+
+TEST_CASE("train: writeFileAtomically replaces a file whole and never leaves its temporary file", "[train]") {
+    TempDir dir;
+    const std::string p = dir.file("f.bin");
+    apps::train::writeFileAtomically(p, "first", "the test file");
+    apps::train::writeFileAtomically(p, "second", "the test file");
+    std::ifstream f(p, std::ios::binary);
+    CHECK(std::string((std::istreambuf_iterator<char>(f)), {}) == "second");
+    fs::create_directories(dir.file("folder/inside"));
+    CHECK_THROWS_WITH(apps::train::writeFileAtomically(dir.file("folder"), "x", "the test file"),
+                      Catch::Contains("cannot write the test file " + dir.file("folder")));
+    CHECK_THROWS_WITH(apps::train::writeFileAtomically(dir.file("no/such/f.bin"), "x", "the test file"),
+                      Catch::Contains("cannot create") && Catch::Contains("writable"));
+    CHECK(tempFiles(dir.path).empty());
 }

@@ -4,6 +4,7 @@
 // The best model by validation ESR is written to -o whenever it improves; a checkpoint
 // (<output>.ckpt) is written every epoch and on Ctrl-C, and --resume continues from it.
 #include "Sizes.h"
+#include "TrainCheckpointFiles.h"
 #include "TrainCommands.h"
 #include "TrainData.h"
 
@@ -24,7 +25,6 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <thread>
 
@@ -70,30 +70,6 @@ std::string fmtShort(double v) { // 0.0003, 3e+29
     std::snprintf(b, sizeof b, "%.2g", v);
     return b;
 }
-
-void writeBytes(const fs::path& path, const std::vector<std::uint8_t>& bytes) {
-    const fs::path tmp = path.string() + ".tmp-ckpt";
-    {
-        std::ofstream f(tmp, std::ios::binary);
-        f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-        if (!f) throw Failure("cannot write the checkpoint " + tmp.string());
-    }
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) throw Failure("cannot write the checkpoint " + path.string() + ": " + ec.message());
-}
-
-std::vector<std::uint8_t> readBytes(const fs::path& path) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) throw Failure("cannot resume: no checkpoint " + path.string() + " (it is written during training; start without --resume)");
-    return std::vector<std::uint8_t>((std::istreambuf_iterator<char>(f)), {});
-}
-
-// Extra training state kept next to the trainer's checkpoint: best ESR and time spent so far.
-struct RunState {
-    double bestEsr = 1e300;
-    double seconds = 0;
-};
 
 void runTrain(const TrainArgs& a) {
     const auto preset = train::sizePreset(a.size);
@@ -177,17 +153,21 @@ void runTrain(const TrainArgs& a) {
         trainer.setValidationBackend(makeBackend(a.device, c, cpu, vnotice));
         if (!vnotice.empty()) printNote("validation: " + vnotice);
     }
-    RunState rs;
+    train::RunState rs;
     long savedStep = -1; // the step of the newest checkpoint on disk from this run (or the one resumed), -1 if none yet
     if (a.resume) {
+        const std::vector<std::uint8_t> bytes = train::readCheckpoint(ckptPath);
+        rs = train::readRunState(statePath);
         try {
-            trainer.restore(readBytes(ckptPath));
+            trainer.restore(bytes);
         } catch (const std::runtime_error& e) {
-            if (dynamic_cast<const Failure*>(&e)) throw;
             throw Failure("cannot resume from " + ckptPath.string() + ": " + e.what());
         }
-        std::ifstream f(statePath);
-        if (f) f >> rs.bestEsr >> rs.seconds;
+        if (!fs::exists(out)) {
+            // Stopped before a model was written, or the model was removed: the first epoch writes one.
+            rs.bestEsr = train::RunState{}.bestEsr;
+            printNote(a.output + " does not exist: the first epoch writes it");
+        }
         savedStep = trainer.stepIndex();
         std::cerr << "resuming at epoch " << trainer.stepIndex() / stepsPerEpoch + 1 << " (step " << trainer.stepIndex() << ")\n";
     }
@@ -195,11 +175,9 @@ void runTrain(const TrainArgs& a) {
               << a.epochs << " epochs of " << stepsPerEpoch << " steps, on " << hardware << "\n";
 
     auto saveCheckpoint = [&]() {
-        writeBytes(ckptPath, trainer.checkpoint());
+        train::writeCheckpoint(ckptPath, trainer.checkpoint());
         savedStep = trainer.stepIndex();
-        std::ofstream f(statePath);
-        f.precision(17);
-        f << rs.bestEsr << " " << rs.seconds << "\n";
+        train::writeRunState(statePath, rs);
     };
     auto saveBest = [&](double esrVal, double trainLoss) {
         Model m = trainer.model();
