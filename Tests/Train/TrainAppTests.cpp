@@ -7,7 +7,9 @@
 #include <train/TrainCheckpointFiles.h>
 #include <train/TrainCommands.h>
 #include <train/TrainData.h>
+#include <train/TrainPreflight.h>
 
+#include <Model/ModelError.h>
 #include <Model/ModelFile.h>
 #include <Model/RandomModel.h>
 #include <Train/Trainer.h>
@@ -390,4 +392,76 @@ TEST_CASE("train: writeFileAtomically replaces a file whole and never leaves its
     CHECK_THROWS_WITH(apps::train::writeFileAtomically(dir.file("no/such/f.bin"), "x", "the test file"),
                       Catch::Contains("cannot create") && Catch::Contains("writable"));
     CHECK(tempFiles(dir.path).empty());
+}
+
+TEST_CASE("train: a bad output folder or metadata text is refused before any training", "[train]") {
+    TempDir dir;
+    const auto in = noise(48000 * 6, 0.3f, 15);
+    writeWav(dir.file("in.wav"), in);
+    writeWav(dir.file("t.wav"), device(in, 4.0, 0));
+    const auto target = dir.file("t.wav");
+    // These used to fail in the model writer after a whole epoch, with no checkpoint written.
+    SECTION("a folder that does not exist") {
+        const auto r = runTrain(dir.file("in.wav"), target, dir.file("nodir/m.safetensors"));
+        CHECK(r.code == apps::kExitFailure);
+        CHECK_THAT(r.err, Catch::Contains("the folder " + dir.file("nodir") + " does not exist") && Catch::Contains("mkdir -p"));
+        CHECK_THAT(r.err, !Catch::Contains("training "));
+    }
+    SECTION("a file where the folder should be") {
+        writeText(dir.file("plain"), "x");
+        const auto r = runTrain(dir.file("in.wav"), target, dir.file("plain/m.safetensors"));
+        CHECK(r.code == apps::kExitFailure);
+        CHECK_THAT(r.err, Catch::Contains(dir.file("plain") + " is not a folder"));
+    }
+    SECTION("a folder where the model or checkpoint goes") {
+        fs::create_directories(dir.file("m.safetensors"));
+        CHECK_THAT(runTrain(dir.file("in.wav"), target, dir.file("m.safetensors"), {"--overwrite"}).err,
+                   Catch::Contains(dir.file("m.safetensors") + " is a folder"));
+        fs::create_directories(dir.file("n.safetensors.ckpt"));
+        CHECK_THAT(runTrain(dir.file("in.wav"), target, dir.file("n.safetensors"), {"--overwrite"}).err,
+                   Catch::Contains(dir.file("n.safetensors.ckpt") + " is a folder"));
+    }
+    SECTION("--name that is not UTF-8") {
+        const auto r = runTrain(dir.file("in.wav"), target, dir.file("m.safetensors"), {"--name", "bad\xff"});
+        CHECK(r.code == apps::kExitUsage);
+        CHECK_THAT(r.err, Catch::Contains("--name is not valid UTF-8") && Catch::Contains("'bad\\xFF'") && Catch::Contains("offset 3"));
+        CHECK_THAT(r.err, !Catch::Contains("training "));
+        CHECK_FALSE(fs::exists(dir.file("m.safetensors.ckpt")));
+    }
+    SECTION("an input file name that is not UTF-8 goes into the description") {
+        writeWav(dir.file("caf\xe9.wav"), in); // Latin-1
+        const auto r = runTrain(dir.file("caf\xe9.wav"), target, dir.file("m.safetensors"));
+        CHECK(r.code == apps::kExitUsage);
+        CHECK_THAT(r.err, Catch::Contains("the description") && Catch::Contains("--description") && Catch::Contains("caf\\xE9.wav"));
+        // With a description given, it trains.
+        CHECK(runTrain(dir.file("caf\xe9.wav"), target, dir.file("m.safetensors"), {"--description", "Café"}).code == 0);
+    }
+    SECTION("a knob name that is not UTF-8") {
+        const auto r = runTrain(dir.file("in.wav"), "g\xc3in=1:" + target, dir.file("m.safetensors"));
+        CHECK(r.code == apps::kExitUsage);
+        CHECK_THAT(r.err, Catch::Contains("knob name") && Catch::Contains("g\\xC3in"));
+    }
+    CHECK(tempFiles(dir.path).empty());
+}
+
+TEST_CASE("train: the UTF-8 check accepts exactly what the model writer accepts", "[train]") {
+    Config c;
+    c.dModel = 8; c.nLayers = 1; c.dState = 8; c.dConv = 4; c.expand = 2; c.dtRank = 1;
+    Model m = randomModel(c, 1);
+    const std::vector<std::string> texts = {"plain", "Café", "\xe2\x82\xac", "\xf0\x9f\x8e\xb8 amp", std::string("nul\0inside", 10),
+                                            "\xef\xbf\xbf", "\xf4\x8f\xbf\xbf",
+                                            "bad\xff", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xc3",
+                                            "\xe2\x82", "\x80", "\xf8\x88\x80\x80\x80"};
+    for (const auto& t : texts) {
+        INFO(t);
+        m.metadata["name"] = t;
+        bool writerAccepts = true;
+        try {
+            serializeModel(m);
+        } catch (const ModelError&) {
+            writerAccepts = false;
+        }
+        CHECK((apps::train::invalidUtf8At(t) == std::string_view::npos) == writerAccepts);
+    }
+    CHECK(apps::train::invalidUtf8At("ab\xe2\x82") == 2);
 }

@@ -7,6 +7,7 @@
 #include "TrainCheckpointFiles.h"
 #include "TrainCommands.h"
 #include "TrainData.h"
+#include "TrainPreflight.h"
 
 #include <common/CommandLine.h>
 #include <common/Errors.h>
@@ -85,8 +86,23 @@ void runTrain(const TrainArgs& a) {
         throw UsageError(ckptPath.string() + " exists (the checkpoint of an earlier run, e.g. one stopped with Ctrl-C); pass --resume "
                          "to continue that run, or --overwrite to start again and replace it");
 
+    // What would otherwise fail only when the first epoch's files are written, checked before any work.
+    train::checkOutputFolder(out, {ckptPath, statePath});
     std::vector<train::TargetSpec> specs;
     for (const auto& t : a.targets) specs.push_back(train::parseTargetSpec(t));
+    const std::string modelName = a.name.empty() ? out.stem().string() : a.name;
+    const std::string description =
+        a.description.empty() ? "Captured with mambafx train from " + fs::path(a.input).filename().string() : a.description;
+    std::vector<train::MetadataText> texts = {
+        {a.name.empty() ? "the model name, taken from the file name of -o (give one with --name)" : "--name", modelName},
+        {a.description.empty() ? "the description, which names the --input file (give one with --description)" : "--description",
+         description},
+        {"--author", a.author},
+        {"--license", a.license}};
+    for (const auto& spec : specs)
+        for (const auto& k : spec.knobs) texts.push_back({"a knob name in --target (the part before '=')", k.first});
+    train::checkMetadataTexts(texts);
+
     train::DataOptions dopt;
     dopt.latency = a.latency;
     dopt.allowClipping = a.allowClipping;
@@ -184,8 +200,8 @@ void runTrain(const TrainArgs& a) {
         char date[32];
         const std::time_t now = std::time(nullptr);
         std::strftime(date, sizeof date, "%Y-%m-%d", std::gmtime(&now));
-        m.metadata[meta::name] = a.name.empty() ? fs::path(a.output).stem().string() : a.name;
-        m.metadata[meta::description] = a.description.empty() ? "Captured with mambafx train from " + fs::path(a.input).filename().string() : a.description;
+        m.metadata[meta::name] = modelName;
+        m.metadata[meta::description] = description;
         if (!a.author.empty()) m.metadata[meta::author] = a.author;
         m.metadata[meta::license] = a.license;
         m.metadata["sample_rate"] = std::to_string(data.sampleRate);
@@ -213,7 +229,8 @@ void runTrain(const TrainArgs& a) {
         try {
             saveModel(m, a.output);
         } catch (const ModelError& e) {
-            throw Failure(e.what());
+            throw Failure(std::string(e.what()) + "; the checkpoint " + ckptPath.string() +
+                          " holds this epoch's training: once that is fixed, continue with --resume");
         }
     };
 
@@ -260,11 +277,14 @@ void runTrain(const TrainArgs& a) {
             lastVal = trainer.validate();
             if (!std::isfinite(trainLoss) || !std::isfinite(lastVal) || !trainer.parametersFinite()) throw diverged();
             const bool better = lastVal < rs.bestEsr;
-            if (better) {
-                rs.bestEsr = lastVal;
-                saveBest(lastVal, trainLoss);
-            }
+            // The checkpoint first, so a model that cannot be written loses no training. The run state's
+            // best ESR is that of the model on disk: it changes only once the model is written.
             saveCheckpoint();
+            if (better) {
+                saveBest(lastVal, trainLoss);
+                rs.bestEsr = lastVal;
+                train::writeRunState(statePath, rs);
+            }
             const long epoch = trainer.stepIndex() / stepsPerEpoch;
             const double done = static_cast<double>(trainer.stepIndex()) / static_cast<double>(o.totalSteps);
             const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
