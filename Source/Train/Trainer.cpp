@@ -3,7 +3,9 @@
 #include "Tape.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <random>
 #include <stdexcept>
@@ -81,7 +83,10 @@ double esrOverRecordings(const std::vector<Recording>& recs, const std::vector<s
             den += static_cast<double>(tg[t]) * static_cast<double>(tg[t]);
         }
     }
-    return den > 0 ? num / den : 0.0;
+    // Undefined for a silent target, and meaningless when a sample or a prediction is not finite: NaN
+    // then, never a number that could pass for a (perfect) score.
+    if (!(den > 0) || !std::isfinite(num) || !std::isfinite(den)) return std::numeric_limits<double>::quiet_NaN();
+    return num / den;
 }
 
 constexpr char kMagic[8] = {'M', 'F', 'X', 'C', 'K', 'P', 'T', '1'};
@@ -117,6 +122,10 @@ std::size_t Trainer::trainSamples() const {
 }
 
 void Trainer::syncModel() { unflatten(params_, model_); }
+
+bool Trainer::parametersFinite() const {
+    return std::all_of(params_.begin(), params_.end(), [](double p) { return std::isfinite(p); });
+}
 
 StepResult Trainer::step() {
     const std::size_t len = o_.segmentLength + o_.warmup;

@@ -44,6 +44,7 @@ struct StepResult {
 std::vector<float> renderRecording(const Model& model, const Recording& r);
 // Plain ESR over every recording (summed numerators / summed denominators), each run whole from zero
 // state, recordings spread over `threads`. If `outputs` is given it receives each prediction.
+// NaN when the targets are silent or a target or predicted sample is not finite (both validationEsr).
 double validationEsr(const Model& model, const std::vector<Recording>& recs, int threads,
                      std::vector<std::vector<float>>* outputs = nullptr);
 
@@ -68,6 +69,7 @@ public:
 
 
     long stepIndex() const { return step_; }
+    bool parametersFinite() const; // false once training has diverged (a weight is NaN or infinite)
     const Model& model() const { return model_; } // current parameters
     const std::vector<Recording>& validationSet() const { return val_; }
     const TrainOptions& options() const { return o_; }

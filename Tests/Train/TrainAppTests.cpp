@@ -4,20 +4,29 @@
 #include <common/AudioFile.h>
 #include <common/CommandLine.h>
 #include <common/Errors.h>
+#include <train/TrainCheckpointFiles.h>
 #include <train/TrainCommands.h>
 #include <train/TrainData.h>
+#include <train/TrainPreflight.h>
 
+#include <Model/ModelError.h>
 #include <Model/ModelFile.h>
+#include <Model/RandomModel.h>
+#include <Train/Trainer.h>
 #include <Train/CaptureSignal.h>
 
 #include <sndfile.h>
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
 #include <filesystem>
+#include <iostream>
+#include <limits>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 using namespace mfx;
@@ -74,6 +83,47 @@ std::string prepareError(const std::string& input, const std::vector<std::string
     return "";
 }
 
+// Collects what std::cerr receives while it lives (the commands print their errors and notes there).
+struct CerrCapture {
+    std::ostringstream text;
+    std::streambuf* saved;
+    CerrCapture() : saved(std::cerr.rdbuf(text.rdbuf())) {}
+    ~CerrCapture() { std::cerr.rdbuf(saved); }
+};
+
+struct AppResult {
+    int code = -1;
+    std::string err; // stderr
+};
+
+// `mambafx train` in-process on a short, small run: 1 epoch (unless `extra` gives --epochs) of the nano size.
+AppResult runTrain(const std::string& input, const std::string& target, const std::string& out, const std::vector<std::string>& extra = {}) {
+    auto app = apps::makeMainApp();
+    apps::addTrainCommand(*app);
+    std::vector<std::string> args = {"mambafx", "train", "--input", input, "--target", target, "-o", out, "--size", "nano",
+                                     "--segment", "2048", "--warmup", "512", "--batch", "4", "--threads", "2",
+                                     "--device", "cpu", "--progress", "never"};
+    if (std::find(extra.begin(), extra.end(), "--epochs") == extra.end()) args.insert(args.end(), {"--epochs", "1"});
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<const char*> argv;
+    for (const auto& s : args) argv.push_back(s.c_str());
+    AppResult r;
+    CerrCapture cap;
+    r.code = apps::runApp(*app, static_cast<int>(argv.size()), argv.data());
+    r.err = cap.text.str();
+    return r;
+}
+
+// Files in `dir` whose names hold ".tmp" (the temporary names of half-written outputs).
+std::vector<std::string> tempFiles(const fs::path& dir) {
+    std::vector<std::string> found;
+    for (const auto& e : fs::recursive_directory_iterator(dir))
+        if (e.path().filename().string().find(".tmp") != std::string::npos) found.push_back(e.path().string());
+    return found;
+}
+
+void writeText(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
+
 } // namespace
 
 TEST_CASE("train: bad inputs each give their own clear message", "[train]") {
@@ -98,6 +148,14 @@ TEST_CASE("train: bad inputs each give their own clear message", "[train]") {
     SECTION("silent target") {
         writeWav(dir.file("silent.wav"), std::vector<float>(in.size(), 0.0f));
         CHECK_THAT(prepareError(dir.file("in.wav"), {dir.file("silent.wav")}), Catch::Contains("target is silent"));
+    }
+    SECTION("silent validation part") {
+        // The last 4 s are kept for validation: silent there, the validation ESR (divided by its energy) was 0.
+        auto y = device(in, 4.0, 0);
+        std::fill(y.begin() + 48000 * 4, y.end(), 0.0f);
+        writeWav(dir.file("dropout.wav"), y);
+        CHECK_THAT(prepareError(dir.file("in.wav"), {dir.file("dropout.wav")}),
+                   Catch::Contains("validation part of the target") && Catch::Contains("is silent") && Catch::Contains("record again"));
     }
     SECTION("clipped target") {
         auto y = device(in, 4.0, 0);
@@ -190,4 +248,220 @@ TEST_CASE("train: a short conditioned run writes the model with its metadata and
     CHECK(run({"--overwrite", "--stft-sizes", "100"}) == apps::kExitUsage);
     CHECK(run({"--overwrite", "--stft-weight", "-1"}) == apps::kExitUsage);
     CHECK(run({"--overwrite", "--device", "tpu"}) == apps::kExitUsage);
+}
+
+TEST_CASE("train: a NaN or infinite sample in the input or target is refused, naming the file and the sample", "[train]") {
+    TempDir dir;
+    const auto in = noise(48000 * 6, 0.3f, 5);
+    writeWav(dir.file("in.wav"), in);
+    // In the validation part (the last 3 s here): it used to give "val ESR 0.00000" and keep that model.
+    auto y = device(in, 4.0, 0);
+    y[264000] = std::numeric_limits<float>::quiet_NaN();
+    writeWav(dir.file("nan.wav"), y);
+    CHECK_THAT(prepareError(dir.file("in.wav"), {dir.file("nan.wav")}),
+               Catch::Contains("the target file " + dir.file("nan.wav")) && Catch::Contains("NaN") &&
+                   Catch::Contains("sample 264000 (5.500 s)") && Catch::Contains("export"));
+    // An infinity used to pass as "the target is silent (peak -inf dBFS)".
+    y = device(in, 4.0, 0);
+    y[1000] = std::numeric_limits<float>::infinity();
+    writeWav(dir.file("inf.wav"), y);
+    CHECK_THAT(prepareError(dir.file("in.wav"), {dir.file("inf.wav")}),
+               Catch::Contains("inf.wav") && Catch::Contains("infinite") && Catch::Contains("sample 1000 (0.021 s)"));
+    auto x = in;
+    x[48000] = -std::numeric_limits<float>::infinity();
+    writeWav(dir.file("in-inf.wav"), x);
+    writeWav(dir.file("good.wav"), device(in, 4.0, 0));
+    CHECK_THAT(prepareError(dir.file("in-inf.wav"), {dir.file("good.wav")}),
+               Catch::Contains("the input file " + dir.file("in-inf.wav")) && Catch::Contains("sample 48000 (1.000 s)"));
+    // Through the command: exit 1, no model.
+    const auto r = runTrain(dir.file("in.wav"), dir.file("nan.wav"), dir.file("m.safetensors"));
+    CHECK(r.code == apps::kExitFailure);
+    CHECK_THAT(r.err, Catch::Contains("NaN"));
+    CHECK_FALSE(fs::exists(dir.file("m.safetensors")));
+}
+
+TEST_CASE("train: a validation ESR that is not a number is never taken for a real one", "[train]") {
+    Config c;
+    c.dModel = 8; c.nLayers = 1; c.dState = 8; c.dConv = 4; c.expand = 2; c.dtRank = 1;
+    const Model m = randomModel(c, 1);
+    const auto x = noise(4096, 0.3f, 7);
+    mfx::train::Recording silent{x, std::vector<float>(x.size(), 0.0f), {}, "silent"};
+    CHECK(std::isnan(mfx::train::validationEsr(m, {silent}, 1))); // was 0: a perfect score
+    mfx::train::Recording bad{x, x, {}, "nan"};
+    bad.target[100] = std::numeric_limits<float>::quiet_NaN();
+    CHECK(std::isnan(mfx::train::validationEsr(m, {bad}, 1)));
+    mfx::train::Recording good{x, x, {}, "good"};
+    const double e = mfx::train::validationEsr(m, {good}, 1);
+    CHECK(std::isfinite(e));
+    CHECK(e >= 0);
+}
+
+TEST_CASE("train: a run whose model diverges stops with an error instead of reporting success", "[train]") {
+    TempDir dir;
+    const auto in = noise(48000 * 6, 0.3f, 9);
+    writeWav(dir.file("in.wav"), in);
+    writeWav(dir.file("t.wav"), device(in, 4.0, 0));
+    // A learning rate this large drives the weights to infinity within the first steps.
+    const auto r = runTrain(dir.file("in.wav"), dir.file("t.wav"), dir.file("m.safetensors"), {"--lr", "1e30"});
+    CHECK(r.code == apps::kExitFailure);
+    CHECK_THAT(r.err, Catch::Contains("training diverged") && Catch::Contains("lower --lr"));
+    CHECK_FALSE(fs::exists(dir.file("m.safetensors")));
+    CHECK_THAT(r.err, !Catch::Contains("model written to"));
+}
+
+TEST_CASE("train: an existing checkpoint is not replaced without --resume or --overwrite", "[train]") {
+    TempDir dir;
+    const auto in = noise(48000 * 6, 0.3f, 11);
+    writeWav(dir.file("in.wav"), in);
+    writeWav(dir.file("t.wav"), device(in, 4.0, 0));
+    const std::string out = dir.file("m.safetensors"), ckpt = out + ".ckpt";
+    REQUIRE(runTrain(dir.file("in.wav"), dir.file("t.wav"), out, {"--seed", "2"}).code == 0); // another seed: another checkpoint
+    // What a run stopped by Ctrl-C before its first epoch ended leaves: a checkpoint, no model.
+    fs::remove(out);
+    auto bytes = [](const std::string& p) {
+        std::ifstream f(p, std::ios::binary);
+        return std::vector<char>((std::istreambuf_iterator<char>(f)), {});
+    };
+    const auto before = bytes(ckpt);
+    const auto r = runTrain(dir.file("in.wav"), dir.file("t.wav"), out);
+    CHECK(r.code == apps::kExitUsage);
+    CHECK_THAT(r.err, Catch::Contains(ckpt + " exists") && Catch::Contains("--resume") && Catch::Contains("--overwrite"));
+    CHECK(bytes(ckpt) == before);
+    CHECK_FALSE(fs::exists(out));
+    // Either option goes on: --resume continues it, --overwrite starts again.
+    CHECK(runTrain(dir.file("in.wav"), dir.file("t.wav"), out, {"--resume", "--epochs", "2"}).code == 0);
+    CHECK(runTrain(dir.file("in.wav"), dir.file("t.wav"), out, {"--overwrite"}).code == 0);
+    CHECK(fs::exists(out));
+}
+
+TEST_CASE("train: checkpoint files are written whole, and --resume needs the run state", "[train]") {
+    TempDir dir;
+    const auto in = noise(48000 * 6, 0.3f, 13);
+    writeWav(dir.file("in.wav"), in);
+    writeWav(dir.file("t.wav"), device(in, 4.0, 0));
+    const std::string out = dir.file("m.safetensors"), state = out + ".ckpt.json";
+    REQUIRE(runTrain(dir.file("in.wav"), dir.file("t.wav"), out).code == 0);
+    CHECK(tempFiles(dir.path).empty());
+    // The run state is JSON holding the model's validation ESR.
+    std::ifstream sf(state);
+    const auto j = nlohmann::json::parse(sf);
+    CHECK(j.at("best_validation_esr").get<double>() == Approx(std::stod(loadModel(out).metadata.at("validation_esr"))).margin(1e-6));
+    CHECK(j.at("train_seconds").get<double>() >= 0);
+    const std::string saved = j.dump();
+
+    auto resume = [&]() { return runTrain(dir.file("in.wav"), dir.file("t.wav"), out, {"--resume", "--epochs", "2"}); };
+    SECTION("a missing run state") {
+        fs::remove(state);
+        const auto r = resume();
+        CHECK(r.code == apps::kExitFailure);
+        CHECK_THAT(r.err, Catch::Contains("the run state " + state + " is missing") && Catch::Contains("--overwrite"));
+    }
+    SECTION("a truncated run state") {
+        writeText(state, saved.substr(0, saved.size() / 2));
+        const auto r = resume();
+        CHECK(r.code == apps::kExitFailure);
+        CHECK_THAT(r.err, Catch::Contains("the run state " + state + " is damaged"));
+        writeText(state, "");
+        CHECK(resume().code == apps::kExitFailure);
+    }
+    SECTION("the two-number run state of earlier versions still resumes") {
+        writeText(state, "0.5 12.5\n");
+        CHECK(resume().code == 0);
+    }
+    SECTION("a checkpoint that cannot be moved into place leaves no temporary file") {
+        // A non-empty folder where the checkpoint goes: the rename fails.
+        fs::remove(out + ".ckpt");
+        fs::create_directories(out + ".ckpt/keep");
+        const auto r = runTrain(dir.file("in.wav"), dir.file("t.wav"), out, {"--overwrite"});
+        CHECK(r.code != 0);
+        CHECK_THAT(r.err, Catch::Contains(out + ".ckpt"));
+        CHECK(tempFiles(dir.path).empty());
+    }
+}
+
+TEST_CASE("train: writeFileAtomically replaces a file whole and never leaves its temporary file", "[train]") {
+    TempDir dir;
+    const std::string p = dir.file("f.bin");
+    apps::train::writeFileAtomically(p, "first", "the test file");
+    apps::train::writeFileAtomically(p, "second", "the test file");
+    std::ifstream f(p, std::ios::binary);
+    CHECK(std::string((std::istreambuf_iterator<char>(f)), {}) == "second");
+    fs::create_directories(dir.file("folder/inside"));
+    CHECK_THROWS_WITH(apps::train::writeFileAtomically(dir.file("folder"), "x", "the test file"),
+                      Catch::Contains("cannot write the test file " + dir.file("folder")));
+    CHECK_THROWS_WITH(apps::train::writeFileAtomically(dir.file("no/such/f.bin"), "x", "the test file"),
+                      Catch::Contains("cannot create") && Catch::Contains("writable"));
+    CHECK(tempFiles(dir.path).empty());
+}
+
+TEST_CASE("train: a bad output folder or metadata text is refused before any training", "[train]") {
+    TempDir dir;
+    const auto in = noise(48000 * 6, 0.3f, 15);
+    writeWav(dir.file("in.wav"), in);
+    writeWav(dir.file("t.wav"), device(in, 4.0, 0));
+    const auto target = dir.file("t.wav");
+    // These used to fail in the model writer after a whole epoch, with no checkpoint written.
+    SECTION("a folder that does not exist") {
+        const auto r = runTrain(dir.file("in.wav"), target, dir.file("nodir/m.safetensors"));
+        CHECK(r.code == apps::kExitFailure);
+        CHECK_THAT(r.err, Catch::Contains("the folder " + dir.file("nodir") + " does not exist") && Catch::Contains("mkdir -p"));
+        CHECK_THAT(r.err, !Catch::Contains("training "));
+    }
+    SECTION("a file where the folder should be") {
+        writeText(dir.file("plain"), "x");
+        const auto r = runTrain(dir.file("in.wav"), target, dir.file("plain/m.safetensors"));
+        CHECK(r.code == apps::kExitFailure);
+        CHECK_THAT(r.err, Catch::Contains(dir.file("plain") + " is not a folder"));
+    }
+    SECTION("a folder where the model or checkpoint goes") {
+        fs::create_directories(dir.file("m.safetensors"));
+        CHECK_THAT(runTrain(dir.file("in.wav"), target, dir.file("m.safetensors"), {"--overwrite"}).err,
+                   Catch::Contains(dir.file("m.safetensors") + " is a folder"));
+        fs::create_directories(dir.file("n.safetensors.ckpt"));
+        CHECK_THAT(runTrain(dir.file("in.wav"), target, dir.file("n.safetensors"), {"--overwrite"}).err,
+                   Catch::Contains(dir.file("n.safetensors.ckpt") + " is a folder"));
+    }
+    SECTION("--name that is not UTF-8") {
+        const auto r = runTrain(dir.file("in.wav"), target, dir.file("m.safetensors"), {"--name", "bad\xff"});
+        CHECK(r.code == apps::kExitUsage);
+        CHECK_THAT(r.err, Catch::Contains("--name is not valid UTF-8") && Catch::Contains("'bad\\xFF'") && Catch::Contains("offset 3"));
+        CHECK_THAT(r.err, !Catch::Contains("training "));
+        CHECK_FALSE(fs::exists(dir.file("m.safetensors.ckpt")));
+    }
+    SECTION("an input file name that is not UTF-8 goes into the description") {
+        writeWav(dir.file("caf\xe9.wav"), in); // Latin-1
+        const auto r = runTrain(dir.file("caf\xe9.wav"), target, dir.file("m.safetensors"));
+        CHECK(r.code == apps::kExitUsage);
+        CHECK_THAT(r.err, Catch::Contains("the description") && Catch::Contains("--description") && Catch::Contains("caf\\xE9.wav"));
+        // With a description given, it trains.
+        CHECK(runTrain(dir.file("caf\xe9.wav"), target, dir.file("m.safetensors"), {"--description", "Café"}).code == 0);
+    }
+    SECTION("a knob name that is not UTF-8") {
+        const auto r = runTrain(dir.file("in.wav"), "g\xc3in=1:" + target, dir.file("m.safetensors"));
+        CHECK(r.code == apps::kExitUsage);
+        CHECK_THAT(r.err, Catch::Contains("knob name") && Catch::Contains("g\\xC3in"));
+    }
+    CHECK(tempFiles(dir.path).empty());
+}
+
+TEST_CASE("train: the UTF-8 check accepts exactly what the model writer accepts", "[train]") {
+    Config c;
+    c.dModel = 8; c.nLayers = 1; c.dState = 8; c.dConv = 4; c.expand = 2; c.dtRank = 1;
+    Model m = randomModel(c, 1);
+    const std::vector<std::string> texts = {"plain", "Café", "\xe2\x82\xac", "\xf0\x9f\x8e\xb8 amp", std::string("nul\0inside", 10),
+                                            "\xef\xbf\xbf", "\xf4\x8f\xbf\xbf",
+                                            "bad\xff", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xc3",
+                                            "\xe2\x82", "\x80", "\xf8\x88\x80\x80\x80"};
+    for (const auto& t : texts) {
+        INFO(t);
+        m.metadata["name"] = t;
+        bool writerAccepts = true;
+        try {
+            serializeModel(m);
+        } catch (const ModelError&) {
+            writerAccepts = false;
+        }
+        CHECK((apps::train::invalidUtf8At(t) == std::string_view::npos) == writerAccepts);
+    }
+    CHECK(apps::train::invalidUtf8At("ab\xe2\x82") == 2);
 }

@@ -4,8 +4,10 @@
 // The best model by validation ESR is written to -o whenever it improves; a checkpoint
 // (<output>.ckpt) is written every epoch and on Ctrl-C, and --resume continues from it.
 #include "Sizes.h"
+#include "TrainCheckpointFiles.h"
 #include "TrainCommands.h"
 #include "TrainData.h"
+#include "TrainPreflight.h"
 
 #include <common/CommandLine.h>
 #include <common/Errors.h>
@@ -24,7 +26,6 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <thread>
 
@@ -65,29 +66,11 @@ std::string fmt(double v, int prec) {
     return b;
 }
 
-void writeBytes(const fs::path& path, const std::vector<std::uint8_t>& bytes) {
-    const fs::path tmp = path.string() + ".tmp-ckpt";
-    {
-        std::ofstream f(tmp, std::ios::binary);
-        f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-        if (!f) throw Failure("cannot write the checkpoint " + tmp.string());
-    }
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) throw Failure("cannot write the checkpoint " + path.string() + ": " + ec.message());
+std::string fmtShort(double v) { // 0.0003, 3e+29
+    char b[64];
+    std::snprintf(b, sizeof b, "%.2g", v);
+    return b;
 }
-
-std::vector<std::uint8_t> readBytes(const fs::path& path) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) throw Failure("cannot resume: no checkpoint " + path.string() + " (it is written during training; start without --resume)");
-    return std::vector<std::uint8_t>((std::istreambuf_iterator<char>(f)), {});
-}
-
-// Extra training state kept next to the trainer's checkpoint: best ESR and time spent so far.
-struct RunState {
-    double bestEsr = 1e300;
-    double seconds = 0;
-};
 
 void runTrain(const TrainArgs& a) {
     const auto preset = train::sizePreset(a.size);
@@ -95,12 +78,31 @@ void runTrain(const TrainArgs& a) {
     if (a.epochs < 1) throw UsageError("--epochs must be at least 1");
     const fs::path out(a.output);
     if (out.extension() != ".safetensors") throw UsageError("-o must name a .safetensors file (got '" + a.output + "')");
+    const fs::path ckptPath = a.output + ".ckpt", statePath = a.output + ".ckpt.json";
     if (fs::exists(out) && !a.resume && !a.overwrite)
         throw UsageError(a.output + " exists; pass --overwrite to replace it, or --resume to continue its training");
-    const fs::path ckptPath = a.output + ".ckpt", statePath = a.output + ".ckpt.json";
+    // A checkpoint without its model is what a run stopped before its first epoch ended leaves (Ctrl-C).
+    if (fs::exists(ckptPath) && !a.resume && !a.overwrite)
+        throw UsageError(ckptPath.string() + " exists (the checkpoint of an earlier run, e.g. one stopped with Ctrl-C); pass --resume "
+                         "to continue that run, or --overwrite to start again and replace it");
 
+    // What would otherwise fail only when the first epoch's files are written, checked before any work.
+    train::checkOutputFolder(out, {ckptPath, statePath});
     std::vector<train::TargetSpec> specs;
     for (const auto& t : a.targets) specs.push_back(train::parseTargetSpec(t));
+    const std::string modelName = a.name.empty() ? out.stem().string() : a.name;
+    const std::string description =
+        a.description.empty() ? "Captured with mambafx train from " + fs::path(a.input).filename().string() : a.description;
+    std::vector<train::MetadataText> texts = {
+        {a.name.empty() ? "the model name, taken from the file name of -o (give one with --name)" : "--name", modelName},
+        {a.description.empty() ? "the description, which names the --input file (give one with --description)" : "--description",
+         description},
+        {"--author", a.author},
+        {"--license", a.license}};
+    for (const auto& spec : specs)
+        for (const auto& k : spec.knobs) texts.push_back({"a knob name in --target (the part before '=')", k.first});
+    train::checkMetadataTexts(texts);
+
     train::DataOptions dopt;
     dopt.latency = a.latency;
     dopt.allowClipping = a.allowClipping;
@@ -167,34 +169,39 @@ void runTrain(const TrainArgs& a) {
         trainer.setValidationBackend(makeBackend(a.device, c, cpu, vnotice));
         if (!vnotice.empty()) printNote("validation: " + vnotice);
     }
-    RunState rs;
+    train::RunState rs;
+    long savedStep = -1; // the step of the newest checkpoint on disk from this run (or the one resumed), -1 if none yet
     if (a.resume) {
+        const std::vector<std::uint8_t> bytes = train::readCheckpoint(ckptPath);
+        rs = train::readRunState(statePath);
         try {
-            trainer.restore(readBytes(ckptPath));
+            trainer.restore(bytes);
         } catch (const std::runtime_error& e) {
-            if (dynamic_cast<const Failure*>(&e)) throw;
             throw Failure("cannot resume from " + ckptPath.string() + ": " + e.what());
         }
-        std::ifstream f(statePath);
-        if (f) f >> rs.bestEsr >> rs.seconds;
+        if (!fs::exists(out)) {
+            // Stopped before a model was written, or the model was removed: the first epoch writes one.
+            rs.bestEsr = train::RunState{}.bestEsr;
+            printNote(a.output + " does not exist: the first epoch writes it");
+        }
+        savedStep = trainer.stepIndex();
         std::cerr << "resuming at epoch " << trainer.stepIndex() / stepsPerEpoch + 1 << " (step " << trainer.stepIndex() << ")\n";
     }
     std::cerr << "training " << c.summary() << " on " << fmt(static_cast<double>(trainSamples) / data.sampleRate, 1) << " s of audio, "
               << a.epochs << " epochs of " << stepsPerEpoch << " steps, on " << hardware << "\n";
 
     auto saveCheckpoint = [&]() {
-        writeBytes(ckptPath, trainer.checkpoint());
-        std::ofstream f(statePath);
-        f.precision(17);
-        f << rs.bestEsr << " " << rs.seconds << "\n";
+        train::writeCheckpoint(ckptPath, trainer.checkpoint());
+        savedStep = trainer.stepIndex();
+        train::writeRunState(statePath, rs);
     };
     auto saveBest = [&](double esrVal, double trainLoss) {
         Model m = trainer.model();
         char date[32];
         const std::time_t now = std::time(nullptr);
         std::strftime(date, sizeof date, "%Y-%m-%d", std::gmtime(&now));
-        m.metadata[meta::name] = a.name.empty() ? fs::path(a.output).stem().string() : a.name;
-        m.metadata[meta::description] = a.description.empty() ? "Captured with mambafx train from " + fs::path(a.input).filename().string() : a.description;
+        m.metadata[meta::name] = modelName;
+        m.metadata[meta::description] = description;
         if (!a.author.empty()) m.metadata[meta::author] = a.author;
         m.metadata[meta::license] = a.license;
         m.metadata["sample_rate"] = std::to_string(data.sampleRate);
@@ -222,7 +229,8 @@ void runTrain(const TrainArgs& a) {
         try {
             saveModel(m, a.output);
         } catch (const ModelError& e) {
-            throw Failure(e.what());
+            throw Failure(std::string(e.what()) + "; the checkpoint " + ckptPath.string() +
+                          " holds this epoch's training: once that is fixed, continue with --resume");
         }
     };
 
@@ -237,6 +245,17 @@ void runTrain(const TrainArgs& a) {
     double lossSum = 0;
     long lossN = 0;
     double lastVal = -1;
+    // A NaN or infinite loss, validation ESR or weight: training has diverged; nothing of it is saved.
+    auto diverged = [&]() {
+        std::string m = "training diverged at step " + std::to_string(trainer.stepIndex()) +
+                        ": the loss, the validation ESR or the weights are no longer finite numbers, and nothing from there was saved; ";
+        if (savedStep >= 0)
+            m += "the checkpoint " + ckptPath.string() + " holds step " + std::to_string(savedStep) +
+                 ": continue from it with --resume and a lower --lr (e.g. " + fmtShort(a.lr / 3) + ")";
+        else
+            m += "start again with a lower --lr (e.g. " + fmtShort(a.lr / 3) + ")";
+        return Failure(m);
+    };
     while (trainer.stepIndex() < o.totalSteps) {
         if (interruptRequested()) {
             saveCheckpoint();
@@ -245,6 +264,7 @@ void runTrain(const TrainArgs& a) {
             throw Interrupted();
         }
         const StepResult r = trainer.step();
+        if (!std::isfinite(r.loss)) throw diverged();
         lossSum += r.loss;
         ++lossN;
         const auto now = Clock::now();
@@ -255,12 +275,16 @@ void runTrain(const TrainArgs& a) {
             lossSum = 0;
             lossN = 0;
             lastVal = trainer.validate();
+            if (!std::isfinite(trainLoss) || !std::isfinite(lastVal) || !trainer.parametersFinite()) throw diverged();
             const bool better = lastVal < rs.bestEsr;
-            if (better) {
-                rs.bestEsr = lastVal;
-                saveBest(lastVal, trainLoss);
-            }
+            // The checkpoint first, so a model that cannot be written loses no training. The run state's
+            // best ESR is that of the model on disk: it changes only once the model is written.
             saveCheckpoint();
+            if (better) {
+                saveBest(lastVal, trainLoss);
+                rs.bestEsr = lastVal;
+                train::writeRunState(statePath, rs);
+            }
             const long epoch = trainer.stepIndex() / stepsPerEpoch;
             const double done = static_cast<double>(trainer.stepIndex()) / static_cast<double>(o.totalSteps);
             const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();

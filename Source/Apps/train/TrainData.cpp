@@ -41,6 +41,15 @@ Mono readMono(const std::string& path, const char* role) {
     m.x.resize(frames);
     for (std::size_t i = 0; i < frames; ++i) m.x[i] = d.samples[i * static_cast<std::size_t>(m.channels)];
     if (frames == 0) throw Failure(std::string("the ") + role + " file " + path + " holds no audio");
+    // A float file can hold NaN or infinity, which would poison the loss (a NaN in the validation part
+    // gave a validation ESR of 0) or pass for silence: refuse it here, where the file can be named.
+    for (std::size_t i = 0; i < frames; ++i)
+        if (!std::isfinite(m.x[i]))
+            throw Failure(std::string("the ") + role + " file " + path + " holds " +
+                          (std::isnan(m.x[i]) ? "a NaN (not a number)" : "an infinite value") + " at sample " + std::to_string(i) +
+                          " (" + fmt(static_cast<double>(i) / m.rate, 3) +
+                          " s): the file is damaged or was written by a faulty tool or plug-in; export or record it again "
+                          "(an integer format such as 24-bit WAV cannot hold such values)");
     return m;
 }
 
@@ -205,6 +214,15 @@ PreparedData prepareData(const std::string& inputPath, const std::vector<TargetS
             vaB = trE;
             vaE = n;
         }
+        // The validation ESR divides by the energy of this part: it must hold signal.
+        const std::vector<float> valTarget(y.begin() + static_cast<long>(vaB), y.begin() + static_cast<long>(vaE));
+        const double valPeak = mfx::train::peakDb(valTarget);
+        if (!std::isfinite(valPeak) || valPeak < -60.0)
+            throw Failure(t.path + ": the validation part of the target (" + fmt(static_cast<double>(vaB) / in.rate, 2) + " s to " +
+                          fmt(static_cast<double>(vaE) / in.rate, 2) + " s after the latency is removed) is silent (peak " +
+                          (std::isfinite(valPeak) ? fmt(valPeak) : std::string("-inf")) +
+                          " dBFS), so the model cannot be measured on it; the recording dropped out or the input ends in "
+                          "silence: record again, or play an input with signal up to its end");
         Recording tr{std::vector<float>(x.begin() + static_cast<long>(trB), x.begin() + static_cast<long>(trE)),
                      std::vector<float>(y.begin() + static_cast<long>(trB), y.begin() + static_cast<long>(trE)), cond, tag};
         Recording va{std::vector<float>(x.begin() + static_cast<long>(vaB), x.begin() + static_cast<long>(vaE)),

@@ -1,0 +1,30 @@
+#pragma once
+// Checks `mambafx train` makes before it reads any audio, for what would otherwise fail only when the
+// first epoch's model or checkpoint is written: the output folder, and the text that goes into the
+// model's metadata (a safetensors header is JSON, which holds UTF-8 only).
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mfx::apps::train {
+
+// The folder of `output` exists and a file can be created in it (a probe file is created and
+// removed), and neither `output` nor any of `sideFiles` (the checkpoint files) is a folder. Throws
+// Failure naming the path and what to do.
+void checkOutputFolder(const std::filesystem::path& output, const std::vector<std::filesystem::path>& sideFiles);
+
+struct MetadataText {
+    std::string origin; // where the text comes from and how to change it: "--name", "the knob name of a --target"
+    std::string value;
+};
+// Throws UsageError for the first value that is not valid UTF-8, naming its origin and showing the
+// value with the bad bytes as \xNN.
+void checkMetadataTexts(const std::vector<MetadataText>& texts);
+
+// Offset of the first byte of `s` that does not begin a well-formed UTF-8 sequence (Unicode table
+// 3-7: no overlong forms, surrogates, or code points above U+10FFFF), or npos when `s` is valid.
+std::size_t invalidUtf8At(std::string_view s);
+
+} // namespace mfx::apps::train
