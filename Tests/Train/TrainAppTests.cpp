@@ -307,6 +307,13 @@ TEST_CASE("train: a run whose model diverges stops with an error instead of repo
     CHECK_THAT(r.err, Catch::Contains("training diverged") && Catch::Contains("lower --lr"));
     CHECK_FALSE(fs::exists(dir.file("m.safetensors")));
     CHECK_THAT(r.err, !Catch::Contains("model written to"));
+    // a learning rate that is no number at all is refused up front
+    for (const char* lr : {"0", "-1e-3", "nan"}) {
+        INFO("--lr " << lr);
+        const auto bad = runTrain(dir.file("in.wav"), dir.file("t.wav"), dir.file("m.safetensors"), {"--lr", lr});
+        CHECK(bad.code == apps::kExitUsage);
+        CHECK_THAT(bad.err, Catch::Contains("--lr must be a positive number"));
+    }
 }
 
 TEST_CASE("train: an existing checkpoint is not replaced without --resume or --overwrite", "[train]") {

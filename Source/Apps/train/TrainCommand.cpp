@@ -142,6 +142,9 @@ void runTrain(const TrainArgs& a) {
         if (n < 16 || n > 65536 || (n & (n - 1)) != 0)
             throw UsageError("--stft-sizes: " + std::to_string(n) + " is not a power of two between 16 and 65536");
     if (a.stftWeight < 0) throw UsageError("--stft-weight must be 0 (off) or positive");
+    if (!(a.lr > 0.0) || !std::isfinite(a.lr))
+        throw UsageError("--lr must be a positive number (1e-3 to 5e-3 work for the built-in sizes), not " +
+                         std::to_string(a.lr));
     o.adam.lr = a.lr;
     o.adam.lrFinal = a.lr / 100;
     if (batch < 1 || segment < 64) throw UsageError("--batch must be >= 1 and --segment >= 64");
