@@ -1,6 +1,8 @@
 // Model loading off the audio thread (see ModelLoader.h).
 #include "ModelLoader.h"
 
+#include <filesystem>
+
 #include <Model/ModelError.h>
 #include <Model/ModelFile.h>
 
@@ -31,11 +33,21 @@ PreparedModel prepareModel(const LoadRequest& request) {
         const juce::File& file = request.file;
         if (!file.existsAsFile())
             throw ModelError("cannot open " + file.getFullPathName().toStdString() + ": the file does not exist");
+        // JUCE's existsAsFile() is true for devices and FIFOs, whose size reads as 0: reading one to
+        // its end would never stop (/dev/zero) or block the loader thread (a FIFO).
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(file.getFullPathName().toStdString(), ec))
+            throw ModelError(file.getFullPathName().toStdString() + " is not a regular file; choose a .safetensors model file");
         if (file.getSize() > static_cast<juce::int64>(kMaxModelFileBytes))
             throw ModelError(file.getFileName().toStdString() + " is " + std::to_string(file.getSize() >> 20) +
                              " MiB, larger than any MambaFX model can be; choose a .safetensors model file");
-        if (!file.loadFileAsData(loaded->bytes))
+        juce::FileInputStream stream(file);
+        if (!stream.openedOk())
             throw ModelError("cannot read " + file.getFullPathName().toStdString() + ": check the file's permissions");
+        // bounded even if the file grows while it is read
+        stream.readIntoMemoryBlock(loaded->bytes, static_cast<long long>(kMaxModelFileBytes) + 1);
+        if (loaded->bytes.getSize() > kMaxModelFileBytes)
+            throw ModelError(file.getFileName().toStdString() + " is larger than any MambaFX model can be; choose a .safetensors model file");
         loaded->path = file.getFullPathName();
     }
     const std::string sourceName = loaded->path.isNotEmpty() ? juce::File(loaded->path).getFileName().toStdString()
