@@ -16,6 +16,10 @@
 
 namespace mfx {
 
+namespace test {
+struct EngineSlotProbe; // Tests/Core/EngineSlotParkingTests.cpp: fills the retire slots to reach the parked path
+}
+
 class EngineSlot {
 public:
     static constexpr int kCrossfadeSamples = 1024;
@@ -44,6 +48,9 @@ public:
     bool swapPending() const noexcept { return pending_.load(std::memory_order_acquire) != nullptr; }
 
 private:
+    // publish() collects first and only a few engines are retired between two publishes, so the retire
+    // slots do not fill through this API: the parked path below is reached only by a test that fills them.
+    friend struct test::EngineSlotProbe;
     std::atomic<RealtimeEngine*> pending_{nullptr};
     std::atomic<RealtimeEngine*> current_{nullptr};
     bool retire(RealtimeEngine* e) noexcept; // audio thread: into a free retire slot, false if none

@@ -1,5 +1,6 @@
 // The recorder: the audio thread's blocks arrive in the file bit for bit, under the final name only
 // after finish(); errors are clear and leave no file behind.
+#include "../Core/AllocationCounter.h" // the core tests' counter: operator new and malloc family
 #include "LiveTestUtil.h"
 
 #include <live/LiveOptions.h>
@@ -7,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <thread>
 
 using namespace mfx::live;
@@ -107,4 +109,40 @@ TEST_CASE("recorder: FLAC is written as 24-bit", "[live][recorder]") {
     double worst = 0.0;
     for (std::size_t i = 0; i < 4800; ++i) worst = std::max(worst, std::fabs(static_cast<double>(s.samples[i] - x[i])));
     CHECK(worst < 2.0 / (1 << 23));
+}
+
+TEST_CASE("recorder push (the audio thread's side) allocates and frees nothing, also when the ring is full", "[live][recorder][rt]") {
+    static_assert(std::atomic<std::uint64_t>::is_always_lock_free, "the ring's positions and counters must be lock-free");
+    ScratchDir dir;
+    const std::size_t frames = 10000;
+    const std::vector<float> left = pluckedSignal(frames, 48000.0, 5), right = pluckedSignal(frames, 48000.0, 6);
+    Recorder rec((dir / "rt.wav").string(), 2, 48000, 0.25); // ring of 16384 frames
+    std::size_t allocations = 0, pushed = 0;
+    {
+        mfx::test::ScopedAllocationCount counter;
+        // Uneven blocks that fit in the ring: all of them are kept.
+        const int sizes[] = {1, 64, 0, 333, 1000, 257};
+        for (std::size_t done = 0, k = 0; done < frames; ++k) {
+            const int n = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(sizes[k % 6]), frames - done));
+            const float* planar[2] = {left.data() + done, right.data() + done};
+            rec.push(planar, n);
+            done += static_cast<std::size_t>(n);
+        }
+        pushed += frames;
+        // Far more than the ring holds at once (the writer drains every 5 ms): blocks are dropped and counted.
+        const float* planar[2] = {left.data(), right.data()};
+        for (int i = 0; i < 100; ++i) rec.push(planar, 1000);
+        pushed += 100 * 1000;
+        allocations = counter.count();
+    }
+    CHECK(allocations == 0);
+    rec.finish();
+    CHECK(rec.framesDropped() > 0); // the full-ring path ran
+    CHECK(rec.framesWritten() + rec.framesDropped() == pushed);
+    const Sound s = readSound(dir / "rt.wav");
+    REQUIRE(s.frames() == rec.framesWritten());
+    REQUIRE(s.frames() >= frames);
+    bool same = true;
+    for (std::size_t i = 0; i < frames; ++i) same = same && s.samples[2 * i] == left[i] && s.samples[2 * i + 1] == right[i];
+    CHECK(same);
 }
