@@ -232,6 +232,8 @@ TEST_CASE("malformed model files are rejected, each with its own message", "[mod
                                   base.data), "duplicate tensor name 'skip'"},
         {"duplicate field", join(replaceOnce(base.header.dump(), "\"skip\":{", "\"skip\":{\"dtype\":\"F32\","), base.data),
          "duplicate key 'dtype'"},
+        {"duplicate metadata key", join(replaceOnce(base.header.dump(), "\"__metadata__\":{", "\"__metadata__\":{\"author\":\"x\","),
+                                        base.data), "duplicate key 'author'"},
         {"metadata not an object", edited(valid, [](Parts& p) { p.header["__metadata__"] = 5; }),
          "__metadata__ is a number"},
         {"metadata value not a string", edited(valid, [](Parts& p) { p.header["__metadata__"]["author"] = 3; }),
@@ -301,6 +303,24 @@ TEST_CASE("malformed model files are rejected, each with its own message", "[mod
     }
     CHECK(messages.size() == cases.size());
     CHECK(expectations.size() == cases.size());
+}
+
+// Found by review: the duplicate-key check used nlohmann's parser callback, which rescans a parent's
+// children whenever a nested object closes; 80k keys took two minutes. These headers must go by at once
+// (no timing assert: the suite's runtime shows a regression).
+TEST_CASE("headers with very many keys are checked in linear time", "[model-file]") {
+    const Bytes data;
+    constexpr int kKeys = 100000;
+    std::string many = "{";
+    for (int i = 0; i < kKeys; ++i) many += (i ? ",\"" : "\"") + std::to_string(i) + "\":{}";
+    CHECK_THAT(errorOf(join(many + "}", data)), Catch::Contains("tensor '0' has no 'dtype' field"));
+    // A duplicate after all of them, at the top level and inside an object.
+    CHECK_THAT(errorOf(join(many + ",\"7\":{}}", data)), Catch::Contains("duplicate tensor name '7'"));
+    std::string inner = "{\"t\":{";
+    for (int i = 0; i < kKeys; ++i) inner += (i ? ",\"" : "\"") + std::to_string(i) + "\":{\"a\":[{}]}";
+    CHECK_THAT(errorOf(join(inner + ",\"9\":1}}", data)), Catch::Contains("duplicate key '9' inside a header entry"));
+    // Sibling objects may reuse each other's keys.
+    CHECK_THAT(errorOf(join("{\"a\":{\"x\":1},\"b\":{\"x\":{\"x\":1}}}", data)), !Catch::Contains("duplicate"));
 }
 
 TEST_CASE("random corruption is rejected cleanly, never a crash", "[model-file]") {
