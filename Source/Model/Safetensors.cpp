@@ -200,7 +200,13 @@ Container parse(std::span<const std::uint8_t> bytes, const std::string& source, 
         fail(source, "the header length " + std::to_string(headerLen) + " reaches beyond the end of the file (" +
                          std::to_string(available) + " bytes follow the length field); the file is truncated");
 
-    const json header = parseHeader(bytes.subspan(8, headerLen), source);
+    // nlohmann's lexer takes a NUL byte for the end of input, so whatever followed one would be ignored.
+    // The format allows only space padding after the JSON, and a NUL is invalid inside a JSON string.
+    const auto headerBytes = bytes.subspan(8, headerLen);
+    if (const auto nul = std::find(headerBytes.begin(), headerBytes.end(), std::uint8_t{0}); nul != headerBytes.end())
+        fail(source, "the header contains a NUL byte at offset " + std::to_string(nul - headerBytes.begin()) +
+                         " (only space padding may follow the JSON); the file is corrupt or not a safetensors model");
+    const json header = parseHeader(headerBytes, source);
     if (!header.is_object())
         fail(source, std::string("the header is a JSON ") + header.type_name() +
                          ", not a JSON object mapping tensor names to entries");

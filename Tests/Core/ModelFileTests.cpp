@@ -234,6 +234,12 @@ TEST_CASE("malformed model files are rejected, each with its own message", "[mod
          "duplicate key 'dtype'"},
         {"duplicate metadata key", join(replaceOnce(base.header.dump(), "\"__metadata__\":{", "\"__metadata__\":{\"author\":\"x\","),
                                         base.data), "duplicate key 'author'"},
+        {"bytes after a NUL in the header", join(base.header.dump() + std::string("\0 garbage {{{", 13), base.data),
+         "the header contains a NUL byte at offset"},
+        {"bytes after a NUL in the config", edited(valid, [](Parts& p) {
+             p.header["__metadata__"]["config"] =
+                 p.header["__metadata__"]["config"].get<std::string>() + std::string("\0 garbage {{{", 13);
+         }), "config contains a NUL character at offset"},
         {"metadata not an object", edited(valid, [](Parts& p) { p.header["__metadata__"] = 5; }),
          "__metadata__ is a number"},
         {"metadata value not a string", edited(valid, [](Parts& p) { p.header["__metadata__"]["author"] = 3; }),
