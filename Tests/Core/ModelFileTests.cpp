@@ -16,6 +16,7 @@
 #include <limits>
 #include <random>
 #include <set>
+#include <system_error>
 
 using namespace mfx;
 using Bytes = std::vector<std::uint8_t>;
@@ -179,6 +180,19 @@ TEST_CASE("saveModel and loadModel", "[model-file]") {
 
     CHECK_THROWS_WITH(loadModel((dir / "nope.safetensors").string()), Catch::Contains("does not exist"));
     CHECK_THROWS_WITH(loadModel(dir.string()), Catch::Contains("is a directory"));
+    {
+        // Found by review: a symlink loop was reported as "does not exist", a device as "Operation not supported".
+        const fs::path loop = dir / "loop.safetensors";
+        fs::create_symlink(loop, loop);
+        const std::string eloop = std::make_error_code(std::errc::too_many_symbolic_link_levels).message();
+        CHECK_THROWS_WITH(loadModel(loop.string()), Catch::Contains(eloop) && !Catch::Contains("does not exist"));
+        fs::remove(loop);
+        CHECK_THROWS_WITH(loadModel("/dev/null"), Catch::Contains("/dev/null: is not a regular file"));
+        const fs::path dangling = dir / "dangling.safetensors";
+        fs::create_symlink(dir / "nowhere", dangling);
+        CHECK_THROWS_WITH(loadModel(dangling.string()), Catch::Contains("does not exist"));
+        fs::remove(dangling);
+    }
     CHECK_THROWS_WITH(saveModel(m, (dir / "no-such-dir" / "m.safetensors").string()),
                       Catch::Contains("cannot create the temporary file"));
     {
