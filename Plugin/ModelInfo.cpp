@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 namespace mfx::plugin {
@@ -19,6 +20,11 @@ float CondSpec::fromNormalised(float normalised) const noexcept { return min + n
 namespace {
 
 bool finiteNumber(const nlohmann::json& j) { return j.is_number() && std::isfinite(j.get<double>()); }
+
+// A knob bound: a number a float can hold (get<float>() on 1e300 would be undefined behaviour).
+bool floatBound(const nlohmann::json& j) {
+    return finiteNumber(j) && std::fabs(j.get<double>()) <= static_cast<double>(std::numeric_limits<float>::max());
+}
 
 CondSpec fallback(int index) { return CondSpec{"Control " + std::to_string(index + 1), 0.0f, 1.0f, 0.0f}; }
 
@@ -53,16 +59,29 @@ std::vector<CondSpec> parseConditioning(const Model& model, std::string& warning
         CondSpec s = specs[static_cast<size_t>(i)];
         if (e.contains("name") && e["name"].is_string() && !e["name"].get<std::string>().empty())
             s.name = e["name"].get<std::string>();
-        if (e.contains("min") && finiteNumber(e["min"])) s.min = e["min"].get<float>();
-        if (e.contains("max") && finiteNumber(e["max"])) s.max = e["max"].get<float>();
+        // The knobs are informational: a bound a float cannot hold is dropped with a warning (like a
+        // missing one), and the default, clamped to the range anyway, is clamped as a double first.
+        for (const auto& [key, bound] : {std::pair<const char*, float*>{"min", &s.min}, {"max", &s.max}}) {
+            if (!e.contains(key) || !finiteNumber(e[key])) continue;
+            if (floatBound(e[key]))
+                *bound = static_cast<float>(e[key].get<double>());
+            else
+                warning = "conditioning entry " + std::to_string(i + 1) + " has " + key + " " + e[key].dump() +
+                          ", beyond the float range; ignored";
+        }
         if (!(s.max > s.min)) {
             warning = "conditioning entry " + std::to_string(i + 1) + " has max <= min; using 0..1";
+            s.min = 0.0f;
+            s.max = 1.0f;
+        } else if (!std::isfinite(s.max - s.min)) {
+            warning = "conditioning entry " + std::to_string(i + 1) + " has a range too wide for a float; using 0..1";
             s.min = 0.0f;
             s.max = 1.0f;
         }
         s.def = s.min;
         if (e.contains("default") && finiteNumber(e["default"]))
-            s.def = std::fmin(std::fmax(e["default"].get<float>(), s.min), s.max);
+            s.def = static_cast<float>(std::fmin(std::fmax(e["default"].get<double>(), static_cast<double>(s.min)),
+                                                 static_cast<double>(s.max)));
         specs[static_cast<size_t>(i)] = s;
     }
     return specs;

@@ -77,6 +77,10 @@ std::string Config::toJson() const {
 }
 
 Config Config::fromJson(const std::string& text) {
+    // nlohmann's lexer takes a NUL for the end of input: whatever followed it would be ignored.
+    if (const auto nul = text.find('\0'); nul != std::string::npos)
+        throw ModelError("config contains a NUL character at offset " + std::to_string(nul) +
+                         "; the config must be plain JSON text");
     json j;
     try {
         j = json::parse(text);

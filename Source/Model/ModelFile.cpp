@@ -120,9 +120,13 @@ Model parseModel(std::span<const std::uint8_t> bytes, const std::string& sourceN
 Model loadModel(const std::string& path) {
     std::error_code ec;
     const fs::file_status status = fs::status(path, ec);
-    if (ec || !fs::exists(status))
+    if (status.type() == fs::file_type::not_found)
         throw ModelError(path + ": cannot open the model file: it does not exist (check the path)");
+    if (ec) // a symlink loop, a permission problem on a folder on the way, ...
+        throw ModelError(path + ": cannot open the model file (" + ec.message() + ")");
     if (fs::is_directory(status)) throw ModelError(path + ": is a directory, not a model file");
+    if (!fs::is_regular_file(status)) // a device, FIFO or socket: opening or reading it could block forever
+        throw ModelError(path + ": is not a regular file (a device, FIFO or socket), not a model file");
     const auto size = fs::file_size(path, ec);
     if (ec) throw ModelError(path + ": cannot read the model file (" + ec.message() + ")");
     if (size > kMaxModelFileBytes)

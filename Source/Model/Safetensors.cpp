@@ -22,62 +22,88 @@ std::uint64_t readU64LE(const std::uint8_t* p) {
     return v;
 }
 
-struct TooDeep {};
+// First pass over the header: syntax, nesting depth and duplicate keys at every level, which a json
+// value cannot show afterwards (the later key silently wins). A SAX handler keeps this linear; the
+// parser callback of nlohmann 3.11.2 rescans a parent's children whenever a nested object closes.
+class HeaderCheck {
+public:
+    using number_integer_t = json::number_integer_t;
+    using number_unsigned_t = json::number_unsigned_t;
+    using number_float_t = json::number_float_t;
+    using string_t = json::string_t;
+    using binary_t = json::binary_t;
 
-// What the parser callback saw that a json value cannot show afterwards.
-struct DuplicateWatch {
-    std::vector<std::set<std::string>> objects; // keys seen so far, per open object
-    int depth = 0;                               // open objects + arrays
-    bool found = false;
-    bool topLevel = false;
-    std::string key;
+    bool tooDeep = false;
+    bool duplicate = false;
+    bool topLevel = false; // the duplicate is a key of the outermost object (a tensor name)
+    std::string duplicateKey;
+    std::string syntaxError;
+
+    bool null() { return true; }
+    bool boolean(bool) { return true; }
+    bool number_integer(number_integer_t) { return true; }
+    bool number_unsigned(number_unsigned_t) { return true; }
+    bool number_float(number_float_t, const string_t&) { return true; }
+    bool string(string_t&) { return true; }
+    bool binary(binary_t&) { return true; }
+    bool start_object(std::size_t) {
+        objects_.emplace_back();
+        return open();
+    }
+    bool end_object() {
+        objects_.pop_back();
+        --depth_;
+        return true;
+    }
+    bool start_array(std::size_t) { return open(); }
+    bool end_array() {
+        --depth_;
+        return true;
+    }
+    bool key(string_t& k) {
+        if (objects_.back().insert(k).second) return true;
+        duplicate = true;
+        topLevel = depth_ == 1;
+        duplicateKey = k;
+        return false; // stop at the first duplicate
+    }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) {
+        syntaxError = e.what();
+        return false;
+    }
+
+private:
+    bool open() {
+        if (++depth_ <= kMaxNesting) return true;
+        tooDeep = true;
+        return false;
+    }
+    std::vector<std::set<std::string>> objects_; // keys seen so far, per open object
+    int depth_ = 0;                               // open objects + arrays
 };
 
 json parseHeader(std::span<const std::uint8_t> header, const std::string& source) {
-    DuplicateWatch watch;
-    json::parser_callback_t cb = [&watch](int, json::parse_event_t event, json& parsed) {
-        switch (event) {
-        case json::parse_event_t::object_start:
-            watch.objects.emplace_back();
-            [[fallthrough]];
-        case json::parse_event_t::array_start:
-            if (++watch.depth > kMaxNesting) throw TooDeep{};
-            break;
-        case json::parse_event_t::object_end:
-            if (!watch.objects.empty()) watch.objects.pop_back();
-            [[fallthrough]];
-        case json::parse_event_t::array_end:
-            --watch.depth;
-            break;
-        case json::parse_event_t::key:
-            if (!watch.objects.empty() && parsed.is_string() &&
-                !watch.objects.back().insert(parsed.get_ref<const std::string&>()).second && !watch.found) {
-                watch.found = true;
-                watch.topLevel = watch.objects.size() == 1;
-                watch.key = parsed.get<std::string>();
-            }
-            break;
-        default:
-            break;
-        }
-        return true;
-    };
-    json j;
-    try {
-        j = json::parse(header.begin(), header.end(), cb, /*allow_exceptions=*/true, /*ignore_comments=*/false);
-    } catch (const TooDeep&) {
+    HeaderCheck check;
+    const bool ok = json::sax_parse(header.begin(), header.end(), &check, json::input_format_t::json,
+                                    /*strict=*/true, /*ignore_comments=*/false);
+    if (check.tooDeep)
         fail(source, "the header JSON nests deeper than " + std::to_string(kMaxNesting) +
                          " levels; this is not a safetensors header");
-    } catch (const json::exception& e) {
+    if (check.duplicate) {
+        if (check.topLevel)
+            fail(source, "duplicate tensor name " + quoteName(check.duplicateKey) + " in the header; each tensor must appear once");
+        fail(source, "duplicate key " + quoteName(check.duplicateKey) + " inside a header entry; each field must appear once");
+    }
+    if (!ok || !check.syntaxError.empty())
+        fail(source, "the header is not valid JSON (" +
+                         (check.syntaxError.empty() ? std::string("parse stopped") : check.syntaxError.substr(0, 300)) +
+                         "); the file is corrupt or not a safetensors model");
+    try {
+        return json::parse(header.begin(), header.end(), nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/false);
+    } catch (const json::exception& e) { // not expected after the first pass
         fail(source, "the header is not valid JSON (" + std::string(e.what()).substr(0, 300) +
                          "); the file is corrupt or not a safetensors model");
     }
-    if (watch.found) {
-        if (watch.topLevel)
-            fail(source, "duplicate tensor name " + quoteName(watch.key) + " in the header; each tensor must appear once");
-        fail(source, "duplicate key " + quoteName(watch.key) + " inside a header entry; each field must appear once");
-    }
-    return j;
 }
 
 bool isOffsetPair(const json& v) {
@@ -174,7 +200,13 @@ Container parse(std::span<const std::uint8_t> bytes, const std::string& source, 
         fail(source, "the header length " + std::to_string(headerLen) + " reaches beyond the end of the file (" +
                          std::to_string(available) + " bytes follow the length field); the file is truncated");
 
-    const json header = parseHeader(bytes.subspan(8, headerLen), source);
+    // nlohmann's lexer takes a NUL byte for the end of input, so whatever followed one would be ignored.
+    // The format allows only space padding after the JSON, and a NUL is invalid inside a JSON string.
+    const auto headerBytes = bytes.subspan(8, headerLen);
+    if (const auto nul = std::find(headerBytes.begin(), headerBytes.end(), std::uint8_t{0}); nul != headerBytes.end())
+        fail(source, "the header contains a NUL byte at offset " + std::to_string(nul - headerBytes.begin()) +
+                         " (only space padding may follow the JSON); the file is corrupt or not a safetensors model");
+    const json header = parseHeader(headerBytes, source);
     if (!header.is_object())
         fail(source, std::string("the header is a JSON ") + header.type_name() +
                          ", not a JSON object mapping tensor names to entries");

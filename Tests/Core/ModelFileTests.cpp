@@ -16,6 +16,7 @@
 #include <limits>
 #include <random>
 #include <set>
+#include <system_error>
 
 using namespace mfx;
 using Bytes = std::vector<std::uint8_t>;
@@ -179,6 +180,19 @@ TEST_CASE("saveModel and loadModel", "[model-file]") {
 
     CHECK_THROWS_WITH(loadModel((dir / "nope.safetensors").string()), Catch::Contains("does not exist"));
     CHECK_THROWS_WITH(loadModel(dir.string()), Catch::Contains("is a directory"));
+    {
+        // Found by review: a symlink loop was reported as "does not exist", a device as "Operation not supported".
+        const fs::path loop = dir / "loop.safetensors";
+        fs::create_symlink(loop, loop);
+        const std::string eloop = std::make_error_code(std::errc::too_many_symbolic_link_levels).message();
+        CHECK_THROWS_WITH(loadModel(loop.string()), Catch::Contains(eloop) && !Catch::Contains("does not exist"));
+        fs::remove(loop);
+        CHECK_THROWS_WITH(loadModel("/dev/null"), Catch::Contains("/dev/null: is not a regular file"));
+        const fs::path dangling = dir / "dangling.safetensors";
+        fs::create_symlink(dir / "nowhere", dangling);
+        CHECK_THROWS_WITH(loadModel(dangling.string()), Catch::Contains("does not exist"));
+        fs::remove(dangling);
+    }
     CHECK_THROWS_WITH(saveModel(m, (dir / "no-such-dir" / "m.safetensors").string()),
                       Catch::Contains("cannot create the temporary file"));
     {
@@ -232,6 +246,14 @@ TEST_CASE("malformed model files are rejected, each with its own message", "[mod
                                   base.data), "duplicate tensor name 'skip'"},
         {"duplicate field", join(replaceOnce(base.header.dump(), "\"skip\":{", "\"skip\":{\"dtype\":\"F32\","), base.data),
          "duplicate key 'dtype'"},
+        {"duplicate metadata key", join(replaceOnce(base.header.dump(), "\"__metadata__\":{", "\"__metadata__\":{\"author\":\"x\","),
+                                        base.data), "duplicate key 'author'"},
+        {"bytes after a NUL in the header", join(base.header.dump() + std::string("\0 garbage {{{", 13), base.data),
+         "the header contains a NUL byte at offset"},
+        {"bytes after a NUL in the config", edited(valid, [](Parts& p) {
+             p.header["__metadata__"]["config"] =
+                 p.header["__metadata__"]["config"].get<std::string>() + std::string("\0 garbage {{{", 13);
+         }), "config contains a NUL character at offset"},
         {"metadata not an object", edited(valid, [](Parts& p) { p.header["__metadata__"] = 5; }),
          "__metadata__ is a number"},
         {"metadata value not a string", edited(valid, [](Parts& p) { p.header["__metadata__"]["author"] = 3; }),
@@ -301,6 +323,24 @@ TEST_CASE("malformed model files are rejected, each with its own message", "[mod
     }
     CHECK(messages.size() == cases.size());
     CHECK(expectations.size() == cases.size());
+}
+
+// Found by review: the duplicate-key check used nlohmann's parser callback, which rescans a parent's
+// children whenever a nested object closes; 80k keys took two minutes. These headers must go by at once
+// (no timing assert: the suite's runtime shows a regression).
+TEST_CASE("headers with very many keys are checked in linear time", "[model-file]") {
+    const Bytes data;
+    constexpr int kKeys = 100000;
+    std::string many = "{";
+    for (int i = 0; i < kKeys; ++i) many += (i ? ",\"" : "\"") + std::to_string(i) + "\":{}";
+    CHECK_THAT(errorOf(join(many + "}", data)), Catch::Contains("tensor '0' has no 'dtype' field"));
+    // A duplicate after all of them, at the top level and inside an object.
+    CHECK_THAT(errorOf(join(many + ",\"7\":{}}", data)), Catch::Contains("duplicate tensor name '7'"));
+    std::string inner = "{\"t\":{";
+    for (int i = 0; i < kKeys; ++i) inner += (i ? ",\"" : "\"") + std::to_string(i) + "\":{\"a\":[{}]}";
+    CHECK_THAT(errorOf(join(inner + ",\"9\":1}}", data)), Catch::Contains("duplicate key '9' inside a header entry"));
+    // Sibling objects may reuse each other's keys.
+    CHECK_THAT(errorOf(join("{\"a\":{\"x\":1},\"b\":{\"x\":{\"x\":1}}}", data)), !Catch::Contains("duplicate"));
 }
 
 TEST_CASE("random corruption is rejected cleanly, never a crash", "[model-file]") {
