@@ -5,6 +5,7 @@
 
 #include <common/AudioFile.h>
 #include <common/Errors.h>
+#include <common/Interrupt.h>
 #include <common/PendingOutput.h>
 
 #include <Train/CaptureSignal.h>
@@ -13,6 +14,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -35,10 +37,26 @@ void runCaptureSignal(const CaptureArgs& a) {
     if (!fmt || fmt->lossy())
         throw UsageError("-o " + a.output + ": write the capture signal as .wav, .flac or .aiff (lossless), e.g. capture.wav");
     const int sfFormat = fmt->major | SF_FORMAT_PCM_24;
+    // Ctrl-C / SIGTERM only set a flag while writing; the checks below then throw Interrupted, and
+    // PendingOutput's destructor removes the half-written temporary file.
+    ScopedInterruptHandler interruptHandler;
+    clearInterrupt();
     const train::CaptureSignal s = train::makeCaptureSignal();
-    PendingOutput pending(out);
-    writeAudioFile(pending.tempPath(), s.samples, 1, static_cast<int>(s.sampleRate), sfFormat);
-    pending.commit();
+    throwIfInterrupted();
+    {
+        PendingOutput pending(out);
+        {
+            AudioWriter writer(pending.tempPath(), sfFormat, 1, static_cast<int>(s.sampleRate));
+            const std::size_t chunk = static_cast<std::size_t>(s.sampleRate); // one second per write
+            for (std::size_t begin = 0; begin < s.samples.size(); begin += chunk) {
+                throwIfInterrupted();
+                writer.write(s.samples.data() + begin, std::min(chunk, s.samples.size() - begin));
+            }
+            writer.close();
+        }
+        throwIfInterrupted();
+        pending.commit();
+    }
     if (a.quiet) return;
     const double rate = s.sampleRate;
     std::printf("wrote %s: %.1f s, 48 kHz mono, 24-bit\n", a.output.c_str(), static_cast<double>(s.samples.size()) / rate);
