@@ -200,8 +200,10 @@ std::string quoteName(const std::string& name) {
 }
 
 std::string shapeString(const std::vector<std::uint64_t>& shape) {
+    constexpr size_t kMaxDims = 8; // a corrupt header can hold millions of dimensions
     std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+    for (size_t i = 0; i < std::min(shape.size(), kMaxDims); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+    if (shape.size() > kMaxDims) return s + ", ...] (" + std::to_string(shape.size()) + " dims)";
     return s + "]";
 }
 

@@ -48,7 +48,7 @@ struct OutTensor {
 std::vector<std::uint8_t> write(const std::map<std::string, std::string>& metadata,
                                 const std::vector<OutTensor>& tensors);
 
-// "[a, b, c]" for error messages.
+// "[a, b, c]" for error messages; more than 8 dimensions show as "[d0, ..., d7, ...] (N dims)".
 std::string shapeString(const std::vector<std::uint64_t>& shape);
 // A name quoted for an error message, shortened if absurdly long, with escapeControls() applied.
 std::string quoteName(const std::string& name);

@@ -167,6 +167,24 @@ TEST_CASE("mambafx info --json on a file whose name is not UTF-8 prints it with 
     CHECK_THAT(t.out, Contains("caf\\xE9.safetensors"));
 }
 
+TEST_CASE("a shape with millions of dimensions gives a short error message", "[apps]") {
+    // Found by review: 2M dimensions made a 6 MB error message.
+    CHECK(safetensors::shapeString({}) == "[]");
+    CHECK(safetensors::shapeString({2, 3}) == "[2, 3]");
+    CHECK(safetensors::shapeString({1, 2, 3, 4, 5, 6, 7, 8}) == "[1, 2, 3, 4, 5, 6, 7, 8]");
+    CHECK(safetensors::shapeString({1, 2, 3, 4, 5, 6, 7, 8, 9}) == "[1, 2, 3, 4, 5, 6, 7, 8, ...] (9 dims)");
+
+    TempDir dir;
+    const auto bad = writeEditedModel(makeModel(smallConfig(), 8), dir / "dims.safetensors", [](nlohmann::ordered_json& h) {
+        h["skip"]["shape"] = std::vector<std::uint64_t>(2'000'000, 1);
+    });
+    const auto e = runMambafx({"info", bad.string()});
+    INFO(e.err.substr(0, 2000));
+    CHECK(e.code == 1);
+    CHECK_THAT(e.err, Contains("tensor 'skip' has shape [1, 1, 1, 1, 1, 1, 1, 1, ...] (2000000 dims) but"));
+    CHECK(e.err.size() < 2000);
+}
+
 namespace {
 
 // A folder with a model and a short mono float WAV.
