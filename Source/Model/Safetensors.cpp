@@ -175,15 +175,61 @@ void checkLayout(const std::vector<Entry>& entries, std::uint64_t dataSize, cons
 
 } // namespace
 
+std::string escapeControls(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    const auto escape = [&out](unsigned char b) {
+        static const char* hex = "0123456789ABCDEF";
+        out += "\\x";
+        out += hex[b >> 4];
+        out += hex[b & 15];
+    };
+    for (size_t i = 0; i < text.size();) {
+        const auto b = static_cast<unsigned char>(text[i]);
+        if (b < 0x80) { // ASCII: C0 controls and DEL escaped
+            if (b < 0x20 || b == 0x7F) escape(b);
+            else out += static_cast<char>(b);
+            ++i;
+            continue;
+        }
+        // The length of a well-formed UTF-8 sequence starting here, 0 if there is none.
+        const auto at = [&](size_t k) -> unsigned {
+            return i + k < text.size() ? static_cast<unsigned char>(text[i + k]) : 0u;
+        };
+        const auto cont = [&](size_t k, unsigned lo = 0x80, unsigned hi = 0xBF) { return at(k) >= lo && at(k) <= hi; };
+        size_t n = 0;
+        if (b >= 0xC2 && b <= 0xDF) n = cont(1) ? 2 : 0;
+        else if (b == 0xE0) n = cont(1, 0xA0) && cont(2) ? 3 : 0;
+        else if (b == 0xED) n = cont(1, 0x80, 0x9F) && cont(2) ? 3 : 0;
+        else if (b >= 0xE1 && b <= 0xEF) n = cont(1) && cont(2) ? 3 : 0;
+        else if (b == 0xF0) n = cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
+        else if (b >= 0xF1 && b <= 0xF3) n = cont(1) && cont(2) && cont(3) ? 4 : 0;
+        else if (b == 0xF4) n = cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : 0;
+        if (n == 0 || (b == 0xC2 && at(1) <= 0x9F)) { // not UTF-8, or a C1 control (U+0080..U+009F)
+            escape(b);
+            if (n == 2) escape(at(1));
+            i += n == 0 ? 1 : n;
+            continue;
+        }
+        out.append(text.substr(i, n));
+        i += n;
+    }
+    return out;
+}
+
 std::string quoteName(const std::string& name) {
     constexpr size_t kMax = 120;
-    if (name.size() <= kMax) return "'" + name + "'";
-    return "'" + name.substr(0, kMax) + "...' (" + std::to_string(name.size()) + " characters)";
+    std::string quoted = "'";
+    if (name.size() <= kMax) return quoted + escapeControls(name) + "'";
+    return quoted + escapeControls(std::string_view(name).substr(0, kMax)) + "...' (" + std::to_string(name.size()) +
+           " characters)";
 }
 
 std::string shapeString(const std::vector<std::uint64_t>& shape) {
+    constexpr size_t kMaxDims = 8; // a corrupt header can hold millions of dimensions
     std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+    for (size_t i = 0; i < std::min(shape.size(), kMaxDims); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+    if (shape.size() > kMaxDims) return s + ", ...] (" + std::to_string(shape.size()) + " dims)";
     return s + "]";
 }
 

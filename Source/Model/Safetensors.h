@@ -13,6 +13,7 @@
 #include <map>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mfx::safetensors {
@@ -47,9 +48,12 @@ struct OutTensor {
 std::vector<std::uint8_t> write(const std::map<std::string, std::string>& metadata,
                                 const std::vector<OutTensor>& tensors);
 
-// "[a, b, c]" for error messages.
+// "[a, b, c]" for error messages; more than 8 dimensions show as "[d0, ..., d7, ...] (N dims)".
 std::string shapeString(const std::vector<std::uint64_t>& shape);
-// A name quoted for an error message, shortened if absurdly long.
+// A name quoted for an error message, shortened if absurdly long, with escapeControls() applied.
 std::string quoteName(const std::string& name);
+// `text` safe to print on a terminal: C0 controls (newline and tab too), DEL, C1 controls (U+0080..U+009F)
+// and bytes that are not UTF-8 become \xNN (a C1 control as its two UTF-8 bytes); other text is unchanged.
+std::string escapeControls(std::string_view text);
 
 } // namespace mfx::safetensors

@@ -2,11 +2,16 @@
 // input problem (exit 1), each with a message that names the problem.
 #include "AppTestUtil.h"
 
+#include <Model/ModelFile.h>
+#include <Model/Safetensors.h>
+
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <sndfile.h>
 
 #include <fstream>
+#include <functional>
 
 using namespace mfx;
 using namespace mfx::apptest;
@@ -81,6 +86,103 @@ TEST_CASE("mambafx info rejects a missing, truncated or foreign file with the lo
     CHECK(text.out.empty());
 
     CHECK(runMambafx({"info"}).code == 2); // no MODEL
+}
+
+namespace {
+
+// A saved model's file with its safetensors header edited by `edit` (the data section kept).
+fs::path writeEditedModel(const Model& model, const fs::path& path, const std::function<void(nlohmann::ordered_json&)>& edit) {
+    const std::vector<std::uint8_t> bytes = serializeModel(model);
+    std::uint64_t n = 0;
+    for (int i = 7; i >= 0; --i) n = (n << 8) | bytes[static_cast<size_t>(i)];
+    auto header = nlohmann::ordered_json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(n));
+    edit(header);
+    const std::string text = header.dump();
+    std::ofstream f(path, std::ios::binary);
+    for (int i = 0; i < 8; ++i) f.put(static_cast<char>(static_cast<std::uint64_t>(text.size()) >> (8 * i)));
+    f << text;
+    f.write(reinterpret_cast<const char*>(bytes.data() + 8 + n), static_cast<std::streamsize>(bytes.size() - 8 - n));
+    return path;
+}
+
+bool hasControlBytes(const std::string& s) {
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const auto b = static_cast<unsigned char>(s[i]);
+        if ((b < 0x20 && b != '\n') || b == 0x7F) return true;
+        if (b == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) <= 0x9F) return true; // C1
+    }
+    return false;
+}
+
+} // namespace
+
+TEST_CASE("mambafx info prints control characters from the model file as \\xNN, never raw", "[apps]") {
+    // Found by review: a name "\x1b[2J..." cleared the terminal when printed by `info`.
+    TempDir dir;
+    Model model = makeModel(smallConfig(), 5);
+    model.metadata[meta::name] = "evil\x1b[2Jname";
+    model.metadata[meta::description] = "red \x1b[31mtext\nline two\tand a C1 CSI \xc2\x9b" "1m, caf\xc3\xa9";
+    model.metadata["key\x1b]0;title\x07"] = "v";
+    const auto path = saveTestModel(model, dir / "m.safetensors");
+
+    const auto r = runMambafx({"info", path.string()});
+    INFO(r.out);
+    CHECK(r.code == 0);
+    CHECK_FALSE(hasControlBytes(r.out));
+    CHECK_THAT(r.out, Contains("name        evil\\x1B[2Jname\n"));
+    CHECK_THAT(r.out, Contains("red \\x1B[31mtext\n")); // the newline of a multi-line value is kept...
+    CHECK_THAT(r.out, Contains("line two\\x09and a C1 CSI \\xC2\\x9B1m, caf\xc3\xa9\n")); // ...other controls escaped, UTF-8 kept
+    CHECK_THAT(r.out, Contains("  key\\x1B]0;title\\x07  v\n"));
+
+    const auto j = runMambafx({"info", "--json", path.string()});
+    CHECK(j.code == 0);
+    CHECK_FALSE(hasControlBytes(j.out));
+    CHECK(nlohmann::json::parse(j.out)["name"] == "evil\x1b[2Jname"); // JSON escapes them itself, exactly
+
+    // Tensor names reach the terminal through the loader's error messages (quoteName).
+    const auto bad = writeEditedModel(model, dir / "bad.safetensors", [](nlohmann::ordered_json& h) {
+        h["\x1b[2Jevil\xc2\x9b"] = h["skip"];
+        h.erase("skip");
+    });
+    const auto e = runMambafx({"info", bad.string()});
+    INFO(e.err);
+    CHECK(e.code == 1);
+    CHECK_FALSE(hasControlBytes(e.err));
+    CHECK_THAT(e.err, Contains("unknown tensor '\\x1B[2Jevil\\xC2\\x9B'"));
+    CHECK(safetensors::quoteName("a\x01" "b\x7f" "c\xff") == "'a\\x01b\\x7Fc\\xFF'");
+}
+
+TEST_CASE("mambafx info --json on a file whose name is not UTF-8 prints it with U+FFFD", "[apps]") {
+    // Found by review: it printed only "[json.exception.type_error.316] ..." and no file name.
+    TempDir dir;
+    const auto path = saveTestModel(makeModel(smallConfig(), 6), dir / "caf\xe9.safetensors"); // Latin-1
+    const auto j = runMambafx({"info", "--json", path.string()});
+    INFO(j.err);
+    CHECK(j.code == 0);
+    CHECK(j.err.empty());
+    const auto parsed = nlohmann::json::parse(j.out);
+    CHECK(parsed["file"] == (dir / "caf\xef\xbf\xbd.safetensors").string());
+    const auto t = runMambafx({"info", path.string()});
+    CHECK(t.code == 0);
+    CHECK_THAT(t.out, Contains("caf\\xE9.safetensors"));
+}
+
+TEST_CASE("a shape with millions of dimensions gives a short error message", "[apps]") {
+    // Found by review: 2M dimensions made a 6 MB error message.
+    CHECK(safetensors::shapeString({}) == "[]");
+    CHECK(safetensors::shapeString({2, 3}) == "[2, 3]");
+    CHECK(safetensors::shapeString({1, 2, 3, 4, 5, 6, 7, 8}) == "[1, 2, 3, 4, 5, 6, 7, 8]");
+    CHECK(safetensors::shapeString({1, 2, 3, 4, 5, 6, 7, 8, 9}) == "[1, 2, 3, 4, 5, 6, 7, 8, ...] (9 dims)");
+
+    TempDir dir;
+    const auto bad = writeEditedModel(makeModel(smallConfig(), 8), dir / "dims.safetensors", [](nlohmann::ordered_json& h) {
+        h["skip"]["shape"] = std::vector<std::uint64_t>(2'000'000, 1);
+    });
+    const auto e = runMambafx({"info", bad.string()});
+    INFO(e.err.substr(0, 2000));
+    CHECK(e.code == 1);
+    CHECK_THAT(e.err, Contains("tensor 'skip' has shape [1, 1, 1, 1, 1, 1, 1, 1, ...] (2000000 dims) but"));
+    CHECK(e.err.size() < 2000);
 }
 
 namespace {

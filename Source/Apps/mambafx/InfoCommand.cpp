@@ -6,6 +6,7 @@
 
 #include <Model/ModelError.h>
 #include <Model/ModelFile.h>
+#include <Model/Safetensors.h>
 
 #include <nlohmann/json.hpp>
 
@@ -37,14 +38,18 @@ std::string humanBytes(std::uintmax_t bytes) {
     return buf;
 }
 
-// Multi-line metadata values are indented under their key.
+// Text from the model file (or the command line) printed on the terminal: control characters become
+// \xNN, so a name like "\x1B[2J" cannot clear the screen or move the cursor.
+std::string printable(const std::string& text) { return safetensors::escapeControls(text); }
+
+// Multi-line metadata values are indented under their key; other control characters are escaped.
 void printValue(std::ostream& out, const std::string& value, std::size_t indent) {
     std::istringstream lines(value);
     std::string line;
     bool first = true;
     while (std::getline(lines, line)) {
         if (!first) out << std::string(indent, ' ');
-        out << line << "\n";
+        out << printable(line) << "\n";
         first = false;
     }
     if (first) out << "\n";
@@ -69,13 +74,30 @@ void runInfo(const InfoOptions& options) {
         j["parameters"] = c.parameterCount();
         j["config"] = nlohmann::ordered_json::parse(c.toJson());
         j["metadata"] = model.metadata;
-        std::cout << j.dump(2) << std::endl;
+        // Invalid UTF-8 (a file name in another encoding) becomes U+FFFD instead of a type_error.316
+        // exception that names no file. dump() escapes C0 controls as \u00NN but writes C1 controls
+        // (U+0080..U+009F, bytes C2 80..C2 9F) raw; they can only be inside strings, so escape them too.
+        const std::string text = j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+        std::string safe;
+        safe.reserve(text.size());
+        for (std::size_t i = 0; i < text.size(); ++i) {
+            const auto next = i + 1 < text.size() ? static_cast<unsigned char>(text[i + 1]) : 0u;
+            if (static_cast<unsigned char>(text[i]) == 0xC2 && next >= 0x80 && next <= 0x9F) {
+                char escaped[8];
+                std::snprintf(escaped, sizeof escaped, "\\u%04x", next);
+                safe += escaped;
+                ++i;
+            } else {
+                safe += text[i];
+            }
+        }
+        std::cout << safe << std::endl;
         return;
     }
 
-    std::cout << "file        " << options.model << "\n"
+    std::cout << "file        " << printable(options.model) << "\n"
               << "size        " << (ec ? std::string("unknown") : humanBytes(size)) << "\n"
-              << "name        " << model.name() << "\n"
+              << "name        " << printable(model.name()) << "\n"
               << "parameters  " << c.parameterCount() << "\n"
               << "config      " << c.summary() << "\n"
               << "  d_model      " << c.dModel << "\n"
@@ -88,9 +110,10 @@ void runInfo(const InfoOptions& options) {
               << "  sample_rate  " << c.sampleRate << " Hz\n"
               << "metadata    " << model.metadata.size() << (model.metadata.size() == 1 ? " entry" : " entries") << "\n";
     std::size_t width = 0;
-    for (const auto& [key, value] : model.metadata) width = std::max(width, key.size());
+    for (const auto& [key, value] : model.metadata) width = std::max(width, printable(key).size());
     for (const auto& [key, value] : model.metadata) {
-        std::cout << "  " << key << std::string(width - key.size() + 2, ' ');
+        const std::string shown = printable(key);
+        std::cout << "  " << shown << std::string(width - shown.size() + 2, ' ');
         printValue(std::cout, value, width + 4);
     }
     std::cout << std::flush;
