@@ -76,6 +76,9 @@ void runTrain(const TrainArgs& a) {
     const auto preset = train::sizePreset(a.size);
     if (!preset) throw UsageError("--size " + a.size + " is not known; choose one of " + train::kSizeNames);
     if (a.epochs < 1) throw UsageError("--epochs must be at least 1");
+    if (!(a.lr > 0.0) || !std::isfinite(a.lr))
+        throw UsageError("--lr must be a positive number (1e-3 to 5e-3 work for the built-in sizes), not " +
+                         std::to_string(a.lr));
     const fs::path out(a.output);
     if (out.extension() != ".safetensors") throw UsageError("-o must name a .safetensors file (got '" + a.output + "')");
     const fs::path ckptPath = a.output + ".ckpt", statePath = a.output + ".ckpt.json";
@@ -142,9 +145,6 @@ void runTrain(const TrainArgs& a) {
         if (n < 16 || n > 65536 || (n & (n - 1)) != 0)
             throw UsageError("--stft-sizes: " + std::to_string(n) + " is not a power of two between 16 and 65536");
     if (a.stftWeight < 0) throw UsageError("--stft-weight must be 0 (off) or positive");
-    if (!(a.lr > 0.0) || !std::isfinite(a.lr))
-        throw UsageError("--lr must be a positive number (1e-3 to 5e-3 work for the built-in sizes), not " +
-                         std::to_string(a.lr));
     o.adam.lr = a.lr;
     o.adam.lrFinal = a.lr / 100;
     if (batch < 1 || segment < 64) throw UsageError("--batch must be >= 1 and --segment >= 64");
