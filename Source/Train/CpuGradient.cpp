@@ -1,11 +1,12 @@
-// The CPU gradient backend: the float tape (Tape.h) over each segment of a batch, segments spread
+// The CPU gradient backend: the fast float tape (FastTape.h) over each segment of a batch, segments spread
 // over std::threads, per-segment float gradients summed in segment order in float64 (so the result
 // is the same at any thread count).
 #include "GradientBackend.h"
 #include "Parallel.h"
-#include "Tape.h"
+#include "FastTape.h"
 
 #include <algorithm>
+#include <memory>
 #include <stdexcept>
 
 namespace mfx::train {
@@ -27,14 +28,15 @@ public:
             throw std::invalid_argument("training batch: every segment needs a target" +
                                         std::string(config_.nCond > 0 ? " and conditioning values" : ""));
         const int nCond = config_.nCond;
-        PreparedParams<float> pp(config_);
+        FastParams pp(config_);
         pp.set(params);
         std::vector<std::vector<float>> segGrad(B);
         std::vector<double> segLoss(B, 0.0);
         out_.assign(B * len, 0.0f);
         const int nThreads = std::max(1, std::min<int>(threads_, static_cast<int>(B)));
+        while (passes_.size() < static_cast<std::size_t>(nThreads)) passes_.push_back(std::make_unique<FastSegmentPass>(config_));
         auto work = [&](int w) {
-            SegmentPass<float> pass(config_);
+            FastSegmentPass& pass = *passes_[static_cast<std::size_t>(w)];
             std::vector<float> cond(nCond ? len * static_cast<std::size_t>(nCond) : 0); // (len, nCond)
             std::vector<float> gy(len);                                                   // (len)
             for (std::size_t i = static_cast<std::size_t>(w); i < B; i += static_cast<std::size_t>(nThreads)) {
@@ -64,6 +66,7 @@ private:
     ParamLayout layout_;
     int threads_;
     std::vector<float> out_; // (batch, length) outputs of the last call
+    std::vector<std::unique_ptr<FastSegmentPass>> passes_; // one per thread, kept: their tapes are tens of MB
 };
 
 } // namespace
