@@ -1,6 +1,6 @@
 #include "Trainer.h"
 #include "Parallel.h"
-#include "Tape.h"
+#include "../Engine/RealtimeEngine.h"
 
 #include <algorithm>
 #include <cmath>
@@ -36,14 +36,6 @@ std::vector<SegmentPick> pickSegments(const std::vector<Recording>& recs, std::s
         }
     }
     return out;
-}
-
-std::vector<float> condRows(const Recording& r, std::size_t offset, std::size_t len, int nCond) {
-    (void)offset;
-    std::vector<float> c(len * static_cast<std::size_t>(nCond));
-    for (std::size_t t = 0; t < len; ++t)
-        for (int j = 0; j < nCond; ++j) c[t * static_cast<std::size_t>(nCond) + static_cast<std::size_t>(j)] = r.cond[static_cast<std::size_t>(j)];
-    return c;
 }
 
 template <typename V> void put(std::vector<std::uint8_t>& b, const V& v) {
@@ -156,18 +148,18 @@ StepResult Trainer::step() {
 }
 
 std::vector<float> renderRecording(const Model& model, const Recording& r) {
-    const std::size_t chunk = 4096;
-    PreparedParams<float> pp(model.config);
-    pp.set(flatten(model));
-    SegmentPass<float> pass(model.config);
-    StateT<float> st(model.config), next(model.config);
-    const int nCond = model.config.nCond;
-    const auto cond = condRows(r, 0, std::min(chunk, r.input.size()), nCond);
+    // A diverged model (a weight no longer finite) cannot be prepared for the engine: its output is
+    // NaN, so validationEsr says NaN and the caller stops the run.
+    for (const auto& t : tensorTable(model.config, model.weights))
+        for (float v : *t.data)
+            if (!std::isfinite(v)) return std::vector<float>(r.input.size(), std::numeric_limits<float>::quiet_NaN());
+    RealtimeEngine engine(model, 1);
+    if (model.config.nCond > 0) engine.setConditioning(r.cond.data());
     std::vector<float> out(r.input.size());
+    const std::size_t chunk = 1 << 16;
     for (std::size_t pos = 0; pos < r.input.size(); pos += chunk) {
-        const std::size_t n = std::min(chunk, r.input.size() - pos);
-        pass.forward(pp, r.input.data() + pos, nCond ? cond.data() : nullptr, n, out.data() + pos, &st, &next);
-        std::swap(st, next);
+        const int n = static_cast<int>(std::min(chunk, r.input.size() - pos));
+        engine.process(r.input.data() + pos, out.data() + pos, n);
     }
     return out;
 }

@@ -40,7 +40,8 @@ struct StepResult {
     double lr = 0;
 };
 
-// Output of `model` for a whole recording from zero state (float32 tape, chunked, exact state carry).
+// Output of `model` for a whole recording from zero state: the real-time engine's output (what the
+// plugin, `mambafx live` and `mambafx render --device cpu` produce).
 std::vector<float> renderRecording(const Model& model, const Recording& r);
 // Plain ESR over every recording (summed numerators / summed denominators), each run whole from zero
 // state, recordings spread over `threads`. If `outputs` is given it receives each prediction.
@@ -63,7 +64,7 @@ public:
     StepResult step();
     // Plain ESR over every validation recording (summed numerators / summed denominators),
     // each run whole from zero state. If `outputs` is given it receives each prediction.
-    // Renders through the validation backend when one is set, else with the float tape.
+    // Renders through the validation backend when one is set, else with the real-time engine.
     double validate(std::vector<std::vector<float>>* outputs = nullptr) const;
     void setValidationBackend(std::unique_ptr<RenderBackend> b) { valBackend_ = std::move(b); }
 
