@@ -85,6 +85,50 @@ HWY_INLINE void LinearTile(const float* HWY_RESTRICT xr, int inDim, const float*
     for (int v = 0; v < NV; ++v) hn::StoreU(a[v], d, yr + static_cast<std::size_t>(v) * L);
 }
 
+// RB rows at once for a layer of NV (1 or 2) output vectors: each weight vector is loaded once for
+// all RB rows (narrow layers are bound by those loads otherwise). Per output element exactly
+// LinearAcc's chains and sum, so results equal LinearTile's bit for bit.
+template <int NV, int RB>
+HWY_INLINE void LinearTileRows(const float* HWY_RESTRICT x, std::size_t xStride, int inDim, const float* HWY_RESTRICT Wt,
+                               std::size_t outP, const float* HWY_RESTRICT bias, float* HWY_RESTRICT y, std::size_t yStride,
+                               bool accumulate, const float* HWY_RESTRICT scale) {
+    const DF d;
+    const std::size_t L = hn::Lanes(d);
+    hn::Vec<DF> p[RB][kSplit][NV];
+    for (int r = 0; r < RB; ++r)
+        for (int v = 0; v < NV; ++v) {
+            p[r][0][v] = accumulate ? hn::LoadU(d, y + static_cast<std::size_t>(r) * yStride + static_cast<std::size_t>(v) * L)
+                                    : (bias ? hn::LoadU(d, bias + static_cast<std::size_t>(v) * L) : hn::Zero(d));
+            for (int s = 1; s < kSplit; ++s) p[r][s][v] = hn::Zero(d);
+        }
+    auto step = [&](int k, int s) HWY_ATTR {
+        const float* w = Wt + static_cast<std::size_t>(k + s) * outP;
+        hn::Vec<DF> wv[NV];
+        for (int v = 0; v < NV; ++v) wv[v] = hn::LoadU(d, w + static_cast<std::size_t>(v) * L);
+        for (int r = 0; r < RB; ++r) {
+            const auto xv = hn::Set(d, x[static_cast<std::size_t>(r) * xStride + static_cast<std::size_t>(k + s)]);
+            for (int v = 0; v < NV; ++v) p[r][s][v] = hn::MulAdd(xv, wv[v], p[r][s][v]);
+        }
+    };
+    int k = 0;
+    for (; k + kSplit <= inDim; k += kSplit)
+#pragma GCC unroll 4
+        for (int s = 0; s < kSplit; ++s) step(k, s);
+#pragma GCC unroll 4
+    for (int s = 0; s < kSplit; ++s)
+        if (k + s < inDim) step(k, s);
+    for (int r = 0; r < RB; ++r)
+        for (int v = 0; v < NV; ++v) {
+            hn::Vec<DF> a;
+            if (inDim >= 4) a = hn::Add(hn::Add(p[r][0][v], p[r][1][v]), hn::Add(p[r][2][v], p[r][3][v]));
+            else if (inDim == 3) a = hn::Add(hn::Add(p[r][0][v], p[r][1][v]), p[r][2][v]);
+            else if (inDim == 2) a = hn::Add(p[r][0][v], p[r][1][v]);
+            else a = p[r][0][v];
+            if (scale) a = hn::Mul(a, hn::Set(d, scale[r]));
+            hn::StoreU(a, d, y + static_cast<std::size_t>(r) * yStride + static_cast<std::size_t>(v) * L);
+        }
+}
+
 // rowScale: (rows) per-row factors applied last, or nullptr
 HWY_INLINE void LinearImpl(const float* HWY_RESTRICT x, std::size_t xStride, std::size_t rows, int inDim,
                            const float* HWY_RESTRICT Wt, int outP, const float* HWY_RESTRICT bias, float* HWY_RESTRICT y,
@@ -92,7 +136,16 @@ HWY_INLINE void LinearImpl(const float* HWY_RESTRICT x, std::size_t xStride, std
     const DF d;
     const int L = static_cast<int>(hn::Lanes(d));
     const std::size_t OP = static_cast<std::size_t>(outP);
-    for (std::size_t t = 0; t < rows; ++t) {
+    std::size_t t0 = 0;
+    if (outP == L) // narrow layers: row blocks (LinearTileRows), the rest row by row below
+        for (; t0 + 4 <= rows; t0 += 4)
+            LinearTileRows<1, 4>(x + t0 * xStride, xStride, inDim, Wt, OP, bias, y + t0 * yStride, yStride, accumulate,
+                                 rowScale ? rowScale + t0 : nullptr);
+    else if (outP == 2 * L)
+        for (; t0 + 2 <= rows; t0 += 2)
+            LinearTileRows<2, 2>(x + t0 * xStride, xStride, inDim, Wt, OP, bias, y + t0 * yStride, yStride, accumulate,
+                                 rowScale ? rowScale + t0 : nullptr);
+    for (std::size_t t = t0; t < rows; ++t) {
         const float* xr = x + t * xStride;
         float* yr = y + t * yStride;
         const float* sc = rowScale ? rowScale + t : nullptr;

@@ -187,6 +187,10 @@ void Exp2Array(const float* x, float* y, std::size_t n) {
     const DF d;
     for (std::size_t i = 0; i < n; i += hn::Lanes(d)) hn::StoreU(FastExp2(d, hn::LoadU(d, x + i)), d, y + i);
 }
+void SiluArray(const float* x, float* y, std::size_t n) {
+    const DF d;
+    for (std::size_t i = 0; i < n; i += hn::Lanes(d)) hn::StoreU(Silu(d, hn::LoadU(d, x + i)), d, y + i);
+}
 void ScanDecayArray(const float* x, float* y, std::size_t n) {
     const DF d;
     const auto scale = hn::Set(d, MFX_SCAN_TABLE ? 16.0f : 1.0f); // as ScanA scales A
@@ -205,6 +209,7 @@ HWY_EXPORT(Softplus);
 HWY_EXPORT(ExpArray);
 HWY_EXPORT(Exp2Array);
 HWY_EXPORT(ScanDecayArray);
+HWY_EXPORT(SiluArray);
 
 void runBlock(const PreparedModel& pm, ChannelState& st, BlockScratch& s, const BlockIo& io, Executor* ex) noexcept {
     HWY_DYNAMIC_DISPATCH(RunBlock)(pm, st, s, io, ex);
@@ -217,6 +222,7 @@ void softplus(float* v, std::size_t n) noexcept { HWY_DYNAMIC_DISPATCH(Softplus)
 void fastExp(const float* x, float* y, std::size_t n) noexcept { HWY_DYNAMIC_DISPATCH(ExpArray)(x, y, n); }
 void fastExp2(const float* x, float* y, std::size_t n) noexcept { HWY_DYNAMIC_DISPATCH(Exp2Array)(x, y, n); }
 void scanDecay(const float* x, float* y, std::size_t n) noexcept { HWY_DYNAMIC_DISPATCH(ScanDecayArray)(x, y, n); }
+void silu(const float* x, float* y, std::size_t n) noexcept { HWY_DYNAMIC_DISPATCH(SiluArray)(x, y, n); }
 
 // Highway lists better targets at lower bits; dynamic dispatch picks the best supported one.
 const char* targetName() noexcept {

@@ -147,10 +147,25 @@ template <class V>
 HWY_INLINE V FastExp(DF d, V x) { return FastExpPoly(d, x); }
 #endif
 
+// 1/x for x >= 1 (finite). On AVX-512: the rcp14 estimate (14 bits) refined by one Newton step
+// r' = r + r (1 - x r), within 1 ulp or so: three pipelined operations instead of a division,
+// which occupies the divider for several cycles per 16-lane vector on Zen 4 (SiLU twice and
+// softplus once per channel per layer and sample). Elsewhere a plain division (the 12-bit
+// estimates of SSE/AVX2 would need a second step to stay as accurate).
+template <class V>
+HWY_INLINE V FastRecip(DF d, V x) {
+#if HWY_TARGET <= HWY_AVX3 && HWY_ARCH_X86
+    const V r = hn::ApproximateReciprocal(x);
+    return hn::MulAdd(r, hn::NegMulAdd(x, r, hn::Set(d, 1.0f)), r);
+#else
+    return hn::Div(hn::Set(d, 1.0f), x);
+#endif
+}
+
 // SiLU(v) = v / (1 + exp(-v))
 template <class V>
 HWY_INLINE V Silu(DF d, V v) {
-    return hn::Div(v, hn::Add(hn::Set(d, 1.0f), FastExp(d, hn::Neg(v))));
+    return hn::Mul(v, FastRecip(d, hn::Add(hn::Set(d, 1.0f), FastExp(d, hn::Neg(v)))));
 }
 
 // softplus(x) = log1p(exp(x)) = max(x, 0) + log1p(t), t = exp(-|x|) in (0, 1], with
@@ -161,7 +176,7 @@ HWY_INLINE V Silu(DF d, V v) {
 template <class V>
 HWY_INLINE V SoftplusV(DF d, V x) {
     const V t = FastExp(d, hn::Neg(hn::Abs(x)));
-    const V s = hn::Div(t, hn::Add(hn::Set(d, 2.0f), t));
+    const V s = hn::Mul(t, FastRecip(d, hn::Add(hn::Set(d, 2.0f), t)));
     const V w = hn::Mul(s, s);
     const V w2 = hn::Mul(w, w);
     const V q01 = hn::MulAdd(w, hn::Set(d, 1.0f / 3.0f), hn::Set(d, 1.0f));

@@ -127,3 +127,29 @@ TEST_CASE("the scan's exp(dt A) stays within 3e-7 relative error, exact at 0, on
         CHECK(y.back() == 1.0f); // x = 0: no decay
     });
 }
+
+TEST_CASE("SiLU (fast exp, reciprocal by one Newton step) and softplus stay accurate on every SIMD target", "[kernels]") {
+    std::vector<float> x;
+    for (double v = -90.0; v <= 90.0; v += 0.00173) x.push_back(static_cast<float>(v));
+    while (x.size() % kLanes) x.push_back(0.0f);
+    std::vector<float> y(x.size());
+    forEachTarget([&](const char* name) {
+        kernels::silu(x.data(), y.data(), x.size());
+        double worst = 0;
+        for (std::size_t i = 0; i < x.size(); ++i) {
+            const double v = x[i], ref = v / (1.0 + std::exp(-v));
+            worst = std::max(worst, std::abs(y[i] - ref) / std::max(std::abs(ref), 1e-30));
+        }
+        INFO(name << ": SiLU worst relative error " << worst);
+        CHECK(worst < 5e-7);
+        std::vector<float> sp(x);
+        kernels::softplus(sp.data(), sp.size());
+        double worstSp = 0;
+        for (std::size_t i = 0; i < x.size(); ++i) {
+            const double v = x[i], ref = v > 20.0 ? v : std::log1p(std::exp(v));
+            worstSp = std::max(worstSp, std::abs(sp[i] - ref) / std::max(ref, 1e-30));
+        }
+        INFO(name << ": softplus worst relative error " << worstSp);
+        CHECK(worstSp < 1e-6);
+    });
+}
