@@ -159,8 +159,22 @@ HWY_INLINE void LinearImpl(const float* HWY_RESTRICT x, std::size_t xStride, std
     }
 }
 
-// RMSNorm's scale 1 / sqrt(sum(x^2) / dim + eps); shared by every path so the scalar arithmetic is identical
-HWY_INLINE float RmsScale(float sumSq, int dim, float eps) { return 1.0f / std::sqrt(sumSq / static_cast<float>(dim) + eps); }
+// RMSNorm's scale 1 / sqrt(sum(x^2) / dim + eps); shared by every path so the arithmetic is identical.
+// sumSq: the sum of squares in every lane (SumOfLanes); returns the scale in every lane. On AVX-512
+// m = sum / dim + eps by one FMA and 1/sqrt(m) from the rsqrt14 estimate and one Newton step
+// y = r (3/2 - (m/2) r^2) (a few ulp, and no divider or square-root latency on the one-sample
+// path's critical path); elsewhere both are computed exactly.
+HWY_INLINE hn::Vec<DF> RmsScaleV(DF d, hn::Vec<DF> sumSq, int dim, float eps) {
+#if HWY_TARGET <= HWY_AVX3 && HWY_ARCH_X86
+    const auto m = hn::MulAdd(sumSq, hn::Set(d, 1.0f / static_cast<float>(dim)), hn::Set(d, eps));
+    const auto r = hn::ApproximateReciprocalSqrt(m);
+    const auto hm = hn::Mul(hn::Set(d, 0.5f), m);
+    return hn::Mul(r, hn::NegMulAdd(hn::Mul(hm, r), r, hn::Set(d, 1.5f)));
+#else
+    const auto m = hn::Add(hn::Div(sumSq, hn::Set(d, static_cast<float>(dim))), hn::Set(d, eps));
+    return hn::Div(hn::Set(d, 1.0f), hn::Sqrt(m));
+#endif
+}
 
 // out = headB + s (r . headW') + skip * sample, headW' = norm_f weight * head weight (PreparedModel),
 // s = norm_f's RMS scale; shared by every path
@@ -178,7 +192,7 @@ HWY_INLINE void RmsScaleImpl(const float* HWY_RESTRICT x, std::size_t rows, int 
             const auto v = hn::LoadU(d, xr + j);
             ss = hn::MulAdd(v, v, ss);
         }
-        scale[t] = RmsScale(hn::GetLane(hn::SumOfLanes(d, ss)), dim, eps);
+        scale[t] = hn::GetLane(RmsScaleV(d, hn::SumOfLanes(d, ss), dim, eps));
     }
 }
 
@@ -284,6 +298,10 @@ HWY_INLINE void SelectiveScanImpl(std::size_t rows, int dState, int dInnerP, int
     for (int c = d0; c < d1; c += L) {
         int n0 = 0;
         for (; n0 + NB <= dState; n0 += NB) ScanChunk<NB>(rows, P, c, n0, dState, A, dt, xc, bc, BCP, h, y);
+        if (NB > 4 && n0 + 4 <= dState) { // dState 4 (or a remainder of 4+) in one pass over the rows, not two
+            ScanChunk<4>(rows, P, c, n0, dState, A, dt, xc, bc, BCP, h, y);
+            n0 += 4;
+        }
         for (; n0 + 2 <= dState; n0 += 2) ScanChunk<2>(rows, P, c, n0, dState, A, dt, xc, bc, BCP, h, y);
         for (; n0 < dState; ++n0) ScanChunk<1>(rows, P, c, n0, dState, A, dt, xc, bc, BCP, h, y);
         // y = (C.h + D x) * SiLU(z)

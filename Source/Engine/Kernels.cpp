@@ -162,17 +162,31 @@ HWY_INLINE void RunBlockT(const PreparedModel& pm, ChannelState& st, BlockScratc
     });
 }
 
-// The reference size (dModel 16, dInner 32, dState 16, dConv 4, dtRank 1) has the one-sample path
-// (SampleStep-inl.h), used for blocks of up to 4 rows: beyond, the block path's overlap of independent
-// rows wins (Zen 4, ns/sample one-sample vs block path: 1 row 467 vs 557, 2 rows 451 vs 489, 3 rows
-// 444 vs 457, 4 rows 443 vs 445, 6 rows 439 vs 428).
+// The shapes with a one-sample path (SampleStep-inl.h), used for blocks of up to kSampleStepMaxRows
+// rows: beyond, the block path's overlap of independent rows wins (Zen 4, reference size, ns/sample
+// one-sample vs block path: 1 row 467 vs 557, 2 rows 451 vs 489, 3 rows 444 vs 457, 4 rows 443 vs
+// 445, 6 rows 439 vs 428). Any number of layers and conditioning inputs. The shapes: the 2-layer
+// reference size (dModel 16, dInner 32, dState 16) and the narrow deep sizes of `mambafx train
+// --size` and the default model (dModel 8, dInner 16, dState 4 or 8), where the block path's per-
+// kernel set-up for a single row costs more than the arithmetic.
 using ReferenceShape = Shape<16, 32, 16, 4, 1>;
+using NarrowShape4 = Shape<8, 16, 4, 4, 1>;
+using NarrowShape8 = Shape<8, 16, 8, 4, 1>;
 constexpr std::size_t kSampleStepMaxRows = 4;
 
+// True (and the rows done) where a one-sample path exists for the model's shape.
+HWY_INLINE bool TrySamples(const PreparedModel& pm, ChannelState& st, const BlockIo& io) {
+    if (io.rows > kSampleStepMaxRows) return false;
+    if (ReferenceShape::matches(pm)) RunSamples<ReferenceShape>(pm, st, io);
+    else if (NarrowShape4::matches(pm)) RunSamples<NarrowShape4>(pm, st, io);
+    else if (NarrowShape8::matches(pm)) RunSamples<NarrowShape8>(pm, st, io);
+    else return false;
+    return true;
+}
+
 void RunBlock(const PreparedModel& pm, ChannelState& st, BlockScratch& s, const BlockIo& io, Executor* ex) {
-    if (!ex && io.rows <= kSampleStepMaxRows && ReferenceShape::matches(pm)) RunSamples<ReferenceShape>(pm, st, io);
-    else if (ex) RunBlockT(pm, st, s, io, Pooled{*ex});
-    else RunBlockT(pm, st, s, io, Inline{});
+    if (ex) RunBlockT(pm, st, s, io, Pooled{*ex});
+    else if (!TrySamples(pm, st, io)) RunBlockT(pm, st, s, io, Inline{});
 }
 
 // Thin exported forms of the single ops, for tests and other callers.

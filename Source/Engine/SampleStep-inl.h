@@ -70,7 +70,7 @@ HWY_INLINE void LayerStep(const PreparedLayer& Ly, int dModel, float* HWY_RESTRI
         ss = hn::MulAdd(r[v], r[v], ss);
         hn::Store(r[v], d, u + v * L);
     }
-    const V s = hn::Set(d, RmsScale(hn::GetLane(hn::SumOfLanes(d, ss)), dModel, kNormEps));
+    const V s = RmsScaleV(d, hn::SumOfLanes(d, ss), dModel, kNormEps);
     V xz[2 * PV]; // [x | z]
     for (int v = 0; v < 2 * PV; ++v) xz[v] = hn::Zero(d);
     LinearRow<2 * PV>(u, S::dModel, Ly.inProjT.data(), 2 * P, xz);
@@ -154,7 +154,7 @@ HWY_NOINLINE void RunSamples(const PreparedModel& pm, ChannelState& st, const Bl
         // out = headB + s (r . headW') + skip * sample          (RmsScaleImpl, HeadImpl)
         V ss = hn::Zero(d);
         for (int v = 0; v < MV; ++v) ss = hn::MulAdd(r[v], r[v], ss);
-        const float s = RmsScale(hn::GetLane(hn::SumOfLanes(d, ss)), c.dModel, kNormEps);
+        const float s = hn::GetLane(RmsScaleV(d, hn::SumOfLanes(d, ss), c.dModel, kNormEps));
         V a = hn::Zero(d);
         for (int v = 0; v < MV; ++v) a = hn::MulAdd(r[v], hn::Load(d, pm.headW.data() + v * L), a);
         io.out[t] = HeadOut(pm.headB, hn::GetLane(hn::SumOfLanes(d, a)), s, pm.skip, inSan);

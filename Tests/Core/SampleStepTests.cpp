@@ -1,5 +1,5 @@
-// The real-time engine's one-sample path (Source/Engine/SampleStep-inl.h, the reference shape at
-// blocks of 1-4 rows) against the block path, the offline renderer and the float64 reference, on
+// The real-time engine's one-sample path (Source/Engine/SampleStep-inl.h, the shapes it is compiled
+// for at blocks of 1-4 rows) against the block path, the offline renderer and the float64 reference, on
 // every SIMD target this machine supports; and the scan's table-based exp(dt A).
 #include "TestSignals.h"
 
@@ -57,29 +57,42 @@ std::vector<float> runBlocks(const Model& model, const std::vector<float>& in, c
 
 } // namespace
 
+namespace {
+// The shapes the one-sample path is compiled for (Kernels.cpp TrySamples), each with a few layers.
+std::vector<Config> oneSampleShapes() {
+    Config ref; // the reference size
+    Config narrow4;
+    narrow4.dModel = 8; narrow4.nLayers = 5; narrow4.dState = 4; narrow4.dtRank = 1;
+    Config narrow8 = narrow4;
+    narrow8.nLayers = 3; narrow8.dState = 8;
+    return {ref, narrow4, narrow8};
+}
+} // namespace
+
 TEST_CASE("one-sample path: bitwise the block path at every block size, on every SIMD target", "[engine][blocks][sample-step]") {
     const std::uint64_t seed = std::random_device{}();
     INFO("seed " << seed);
-    for (int nCond : {0, 1, 2}) {
-        Config c; // the reference size: the shape the one-sample path is compiled for
-        c.nCond = nCond;
-        INFO(c.summary());
-        const Model model = randomModel(c, seed + static_cast<std::uint64_t>(nCond), {0.001, 0.1, 1.5, 0.2});
-        const std::size_t n = 6000;
-        const auto in = test::mixedSignal(n, seed);
-        std::vector<float> cond(n * static_cast<std::size_t>(nCond));
-        for (std::size_t i = 0; i < cond.size(); ++i) cond[i] = static_cast<float>(0.5 + 0.5 * std::sin(0.001 * static_cast<double>(i)));
-        forEachTarget([&](const char*) {
-            std::mt19937 rng(static_cast<unsigned>(seed));
-            std::vector<float> first;
-            for (int block : {1, 2, 3, 4, 5, 7, 64, 4096, -1}) {
-                const auto out = runBlocks(model, in, cond, block, rng);
-                if (first.empty()) first = out;
-                INFO("block size " << block);
-                CHECK(bitwiseEqual(out, first));
-            }
-        });
-    }
+    for (const Config& shape : oneSampleShapes())
+        for (int nCond : {0, 1, 2}) {
+            Config c = shape;
+            c.nCond = nCond;
+            INFO(c.summary());
+            const Model model = randomModel(c, seed + static_cast<std::uint64_t>(nCond), {0.001, 0.1, 1.5, 0.2});
+            const std::size_t n = 6000;
+            const auto in = test::mixedSignal(n, seed);
+            std::vector<float> cond(n * static_cast<std::size_t>(nCond));
+            for (std::size_t i = 0; i < cond.size(); ++i) cond[i] = static_cast<float>(0.5 + 0.5 * std::sin(0.001 * static_cast<double>(i)));
+            forEachTarget([&](const char*) {
+                std::mt19937 rng(static_cast<unsigned>(seed));
+                std::vector<float> first;
+                for (int block : {1, 2, 3, 4, 5, 7, 64, 4096, -1}) {
+                    const auto out = runBlocks(model, in, cond, block, rng);
+                    if (first.empty()) first = out;
+                    INFO("block size " << block);
+                    CHECK(bitwiseEqual(out, first));
+                }
+            });
+        }
 }
 
 TEST_CASE("one-sample path matches the float64 reference and the offline renderer", "[engine][reference][sample-step]") {
@@ -88,24 +101,27 @@ TEST_CASE("one-sample path matches the float64 reference and the offline rendere
     InitOptions init;
     init.scale = 1.5;
     init.skip = 0.3;
-    const Model model = randomModel(Config{}, seed, init);
-    const std::size_t n = 50000;
-    const auto in = test::mixedSignal(n, seed);
-    ReferenceState refState(model.config);
-    const auto ref = referenceForward(model, in.data(), nullptr, n, refState);
+    for (const Config& c : oneSampleShapes()) {
+        INFO(c.summary());
+        const Model model = randomModel(c, seed, init);
+        const std::size_t n = 50000;
+        const auto in = test::mixedSignal(n, seed);
+        ReferenceState refState(model.config);
+        const auto ref = referenceForward(model, in.data(), nullptr, n, refState);
 
-    RealtimeEngine rt(model, 1);
-    std::vector<float> out(n);
-    for (std::size_t t = 0; t < n; ++t) rt.process(in.data() + t, out.data() + t, 1); // block size 1 throughout
-    CHECK(test::relativeL2(out, ref) <= 1e-5);
-    CHECK(stateRelativeError(rt.getState(0), refState) <= 1e-5);
+        RealtimeEngine rt(model, 1);
+        std::vector<float> out(n);
+        for (std::size_t t = 0; t < n; ++t) rt.process(in.data() + t, out.data() + t, 1); // block size 1 throughout
+        CHECK(test::relativeL2(out, ref) <= 1e-5);
+        CHECK(stateRelativeError(rt.getState(0), refState) <= 1e-5);
 
-    OfflineOptions o;
-    o.numThreads = 2;
-    OfflineRenderer off(model, 1, o);
-    std::vector<float> outOff(n);
-    off.process(0, in.data(), outOff.data(), n, nullptr);
-    CHECK(bitwiseEqual(outOff, out));
+        OfflineOptions o;
+        o.numThreads = 2;
+        OfflineRenderer off(model, 1, o);
+        std::vector<float> outOff(n);
+        off.process(0, in.data(), outOff.data(), n, nullptr);
+        CHECK(bitwiseEqual(outOff, out));
+    }
 }
 
 TEST_CASE("the scan's exp(dt A) stays within 3e-7 relative error, exact at 0, on every SIMD target", "[kernels]") {

@@ -4,6 +4,7 @@
 // Defaults: 5 s per measurement; CPU: batch 8 x (4096 + 1024); GPU: batch 64 x (8192 + 2048).
 // With MFX_TRAIN_PROFILE set, the GPU backend also reports where each step's time went (stderr).
 #include "Model/RandomModel.h"
+#include "Train/Sizes.h"
 #include "Train/Trainer.h"
 
 #include <chrono>
@@ -36,8 +37,7 @@ int main(int argc, char** argv) {
     if (batch == 0) batch = gpu ? 64 : 8;
     if (segment == 0) segment = gpu ? 8192 : 4096;
     if (warmup == 0) warmup = gpu ? 2048 : 1024;
-    struct Size { const char* name; int dModel, nLayers, dState; };
-    const Size sizes[] = {{"nano", 8, 1, 8}, {"lite", 12, 2, 8}, {"standard", 16, 2, 16}, {"large", 32, 2, 16}};
+    const auto& sizes = sizePresets();
     Recording r;
     r.input.resize(48000 * 30);
     for (std::size_t t = 0; t < r.input.size(); ++t) r.input[t] = static_cast<float>(0.3 * std::sin(t * 0.01) * std::sin(t * 0.0003));
@@ -50,9 +50,7 @@ int main(int argc, char** argv) {
         std::printf("| size | config | parameters | 1 thread (samples/s, wall) | 1 thread (samples per CPU-second) | %d threads (samples/s, wall) |\n"
                     "|---|---|---|---|---|---|\n", hw);
     for (const auto& s : sizes) {
-        Config c;
-        c.dModel = s.dModel; c.nLayers = s.nLayers; c.dState = s.dState; c.expand = 2; c.dConv = 4;
-        c.dtRank = Config::defaultDtRank(c.dModel);
+        const Config c = *sizePreset(s.name);
         double rate[2] = {0, 0}, cpuRate = 0, msPerStep = 0;
         std::string name;
         for (int k = 0; k < (gpu ? 1 : (hw > 1 ? 2 : 1)); ++k) {

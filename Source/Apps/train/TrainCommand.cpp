@@ -3,7 +3,7 @@
 //   mambafx train --input capture.wav --target gain=0:g0.wav --target gain=1:g1.wav -o amp.safetensors
 // The best model by validation ESR is written to -o whenever it improves; a checkpoint
 // (<output>.ckpt) is written every epoch and on Ctrl-C, and --resume continues from it.
-#include "Sizes.h"
+#include <Train/Sizes.h>
 #include "TrainCheckpointFiles.h"
 #include "TrainCommands.h"
 #include "TrainData.h"
@@ -73,8 +73,8 @@ std::string fmtShort(double v) { // 0.0003, 3e+29
 }
 
 void runTrain(const TrainArgs& a) {
-    const auto preset = train::sizePreset(a.size);
-    if (!preset) throw UsageError("--size " + a.size + " is not known; choose one of " + train::kSizeNames);
+    const auto preset = mfx::train::sizePreset(a.size);
+    if (!preset) throw UsageError("--size " + a.size + " is not known; choose one of " + mfx::train::kSizeNames);
     if (a.epochs < 1) throw UsageError("--epochs must be at least 1");
     if (!(a.lr > 0.0) || !std::isfinite(a.lr))
         throw UsageError("--lr must be a positive number (1e-3 to 5e-3 work for the built-in sizes), not " +
@@ -321,7 +321,7 @@ void addTrainCommand(CLI::App& app) {
                     "The recording of the device's output. For knob captures give one per setting: --target gain=0.5:rec.wav")
         ->required();
     cmd->add_option("-o,--output", args->output, "The model file to write (.safetensors); <output>.ckpt holds the checkpoint")->required();
-    cmd->add_option("--size", args->size, std::string("Model size: ") + train::kSizeNames + " (see docs/MODELS.md)")->capture_default_str();
+    cmd->add_option("--size", args->size, std::string("Model size: ") + mfx::train::kSizeNames + " (see docs/MODELS.md)")->capture_default_str();
     cmd->add_option("--epochs", args->epochs, "Passes over the training part")->capture_default_str();
     cmd->add_option("--seed", args->seed, "Random seed (same seed, same data, same threads-independent result)")->capture_default_str();
     cmd->add_flag("--resume", args->resume, "Continue from <output>.ckpt");
