@@ -3,7 +3,7 @@
 // This is the canonical, implementation-independent layout: every backend (float64 reference,
 // real-time engine, offline CPU path, CUDA) converts its internal layout to and from this one, so
 // states can be saved, restored and compared across implementations.
-#include "../Model/Config.h"
+#include "../Model/Weights.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -38,9 +38,18 @@ struct StateT {
 using State = StateT<float>;
 using ReferenceState = StateT<double>;
 
-// Binary save/restore: "MFXS", u32 version, u32 nLayers, u32 dInner, u32 dConv, u32 dState, floats.
+// Binary save/restore (StateIO.cpp): "MFXS", u32 version = 2, u32 nLayers, dInner, dConv, dState,
+// u64 fingerprint of the model that made it (0: not recorded), floats. Version 1 (the same without
+// the fingerprint) is still read. The Config forms neither record nor check the fingerprint; the
+// Model forms record it and refuse a state that another model recorded (same shape, other weights:
+// it would restore without error and sound wrong).
 std::vector<std::uint8_t> serializeState(const State& state, const Config& config);
+std::vector<std::uint8_t> serializeState(const State& state, const Model& model);
 State deserializeState(const std::vector<std::uint8_t>& bytes, const Config& config); // throws ModelError
+State deserializeState(const std::vector<std::uint8_t>& bytes, const Model& model);   // throws ModelError
+
+// FNV-1a (64 bit) over the config's JSON and every tensor's float bits, in tensorTable order; never 0.
+std::uint64_t modelFingerprint(const Model& model);
 
 // Relative L2 distance between two states (over all conv and ssm values), for tests.
 double stateRelativeError(const State& a, const ReferenceState& b);

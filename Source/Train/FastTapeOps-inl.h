@@ -23,8 +23,8 @@ using VF = hn::Vec<DF>;
 
 inline std::size_t Z(int v) { return static_cast<std::size_t>(v); }
 
-// sigmoid(v) = 1 / (1 + exp(-v))
-HWY_INLINE VF Sigmoid(DF d, VF v) { return hn::Div(hn::Set(d, 1.0f), hn::Add(hn::Set(d, 1.0f), kn::FastExp(d, hn::Neg(v)))); }
+// sigmoid(v) = 1 / (1 + exp(-v)), with the engine's exp and reciprocal (as its SiLU)
+HWY_INLINE VF Sigmoid(DF d, VF v) { return kn::FastRecip(d, hn::Add(hn::Set(d, 1.0f), kn::FastExp(d, hn::Neg(v)))); }
 
 // out[j] += sum_t x[t * stride + j]  for j < width (a multiple of kLanes)
 HWY_INLINE void ColumnSumAcc(const float* HWY_RESTRICT x, std::size_t stride, std::size_t L, int width, float* HWY_RESTRICT out) {

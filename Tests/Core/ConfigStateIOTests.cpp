@@ -2,6 +2,7 @@
 #include "Engine/State.h"
 #include "Model/Config.h"
 #include "Model/ModelError.h"
+#include "Model/RandomModel.h"
 
 #include <catch2/catch.hpp>
 
@@ -133,7 +134,7 @@ TEST_CASE("state serialisation round-trips bitwise", "[model-file]") {
         c.dConv = dConv;
         const State s = randomState(c, static_cast<std::uint64_t>(dConv));
         const auto bytes = serializeState(s, c);
-        CHECK(bytes.size() == 24 + 4 * static_cast<size_t>(c.nLayers * c.dInner() * (c.dConv - 1 + c.dState)));
+        CHECK(bytes.size() == 32 + 4 * static_cast<size_t>(c.nLayers * c.dInner() * (c.dConv - 1 + c.dState)));
         CHECK(std::memcmp(bytes.data(), "MFXS", 4) == 0);
         const State back = deserializeState(bytes, c);
         REQUIRE(back.layers.size() == s.layers.size());
@@ -158,8 +159,10 @@ TEST_CASE("state deserialisation rejects bad data", "[model-file]") {
 
     CHECK_THROWS_WITH(deserializeState(std::vector<std::uint8_t>(good.begin(), good.begin() + 10), c),
                       Catch::Contains("truncated") && Catch::Contains("header needs 24"));
+    CHECK_THROWS_WITH(deserializeState(std::vector<std::uint8_t>(good.begin(), good.begin() + 28), c),
+                      Catch::Contains("truncated") && Catch::Contains("header needs 32"));
     CHECK_THROWS_WITH(deserializeState(with([](auto& b) { b[0] = 'X'; }), c), Catch::Contains("not a MambaFX state"));
-    CHECK_THROWS_WITH(deserializeState(with([](auto& b) { b[4] = 2; }), c), Catch::Contains("unsupported state version 2"));
+    CHECK_THROWS_WITH(deserializeState(with([](auto& b) { b[4] = 3; }), c), Catch::Contains("unsupported state version 3"));
     CHECK_THROWS_WITH(deserializeState(good, other), Catch::Contains("different model shape") &&
                                                          Catch::Contains("dState 5") && Catch::Contains("dState 6"));
     CHECK_THROWS_WITH(deserializeState(with([](auto& b) { b.pop_back(); }), c),
@@ -175,4 +178,25 @@ TEST_CASE("state deserialisation rejects bad data", "[model-file]") {
     wrong.layers[1].ssm.pop_back();
     CHECK_THROWS_WITH(serializeState(wrong, c), Catch::Contains("layer 1 is not sized"));
     CHECK_THROWS_WITH(serializeState(State(other), c), Catch::Contains("not sized"));
+}
+
+TEST_CASE("a state saved with its model's fingerprint is refused by another model of the same shape", "[model-file]") {
+    const Config c = smallConfig();
+    const Model a = randomModel(c, 1), b = randomModel(c, 2);
+    CHECK(modelFingerprint(a) != modelFingerprint(b));
+    CHECK(modelFingerprint(a) == modelFingerprint(randomModel(c, 1)));
+    const State s = randomState(c, 9);
+    const auto bytes = serializeState(s, a);
+    CHECK(stateRelativeError(deserializeState(bytes, a), s) == 0.0);
+    CHECK(stateRelativeError(deserializeState(bytes, c), s) == 0.0); // the Config form does not check
+    CHECK_THROWS_WITH(deserializeState(bytes, b), Catch::Contains("saved by a different model") && Catch::Contains("reset the state"));
+    // A state saved without a fingerprint (Config form) is accepted by any model of the shape.
+    CHECK(stateRelativeError(deserializeState(serializeState(s, c), b), s) == 0.0);
+    // Version 1 (no fingerprint field) is still read.
+    auto v1 = serializeState(s, c);
+    v1[4] = 1;
+    v1.erase(v1.begin() + 24, v1.begin() + 32);
+    CHECK(stateRelativeError(deserializeState(v1, b), s) == 0.0);
+    v1.pop_back();
+    CHECK_THROWS_WITH(deserializeState(v1, c), Catch::Contains("truncated"));
 }

@@ -4,10 +4,11 @@
 // A maintainer's tool, not a test: `mambafx train` is the user's way to do the same.
 //
 //   mfx_train_default --data DIR -o Resources/Models/default.safetensors [--steps N] [--threads 1]
-//                     [--d-model 16 --layers 2 --d-state 16 --expand 2 --d-conv 4] [--checkpoint F]
+//                     [--d-model 8 --layers 10 --d-state 4 --expand 2 --d-conv 4] [--checkpoint F]
 //                     [--device cpu|cuda|cuda:N]   (gradients on a GPU; validation stays on the CPU)
 #include "Model/ModelFile.h"
 #include "Model/RandomModel.h"
+#include "Train/Sizes.h"
 #include "Train/Trainer.h"
 
 #include <sndfile.h>
@@ -41,23 +42,23 @@ static std::vector<float> readMono(const std::string& path, int& rate) {
 
 int main(int argc, char** argv) {
     std::string data = "../shared/data/amp-capture", out = "Resources/Models/default.safetensors", ckpt;
-    Config c;
-    c.dModel = 16; c.nLayers = 2; c.dState = 16; c.expand = 2; c.dConv = 4; c.dtRank = 1;
-    TrainOptions o;
+    Config c = *sizePreset("standard"); // the default model's size
+    TrainOptions o;                      // the default model's recipe (docs/MODELS.md)
     o.segmentLength = 4096;
     o.warmup = 1024;
-    o.batchSize = 8;
-    o.totalSteps = 4000;
+    o.batchSize = 16;
+    o.totalSteps = 40000;
     o.adam.lr = 5e-3;
-    o.adam.lrFinal = 1e-4;
+    o.adam.lrFinal = 5e-5;
     o.adam.warmupSteps = 100;
     o.seed = 1;
-    int validateEvery = 100;
+    o.loss.preEmphasis = 0;
+    int validateEvery = 1000;
     double maxSeconds = 0, priorSeconds = 0;
     bool syncVal = false;
-    double embScale = 1.0, embBias = 1.0;
-    bool headZero = false;
-    std::string hardware = "CPU, 1 thread of an AMD EPYC (AVX-512), float32 exact-gradient trainer (mfx::train)";
+    double embScale = 1.0, embBias = 0.0; // embedding bias and head start at zero (MODELS.md "Initialisation")
+    bool headZero = true;
+    std::string hardware; // default: the gradient backend's name (e.g. "cpu (2 threads)")
     double benchOnly = 0;
     std::string device = "cpu";
     for (int i = 1; i < argc; ++i) {
@@ -88,6 +89,7 @@ int main(int argc, char** argv) {
         else if (a == "--emb-scale") embScale = std::stod(next());
         else if (a == "--emb-bias") embBias = std::stod(next());
         else if (a == "--head-zero") headZero = true;
+        else if (a == "--head-random") headZero = false;
         else if (a == "--clip") o.adam.clipNorm = std::stod(next());
         else if (a == "--lr-final") o.adam.lrFinal = std::stod(next());
         else if (a == "--device") device = next();
@@ -112,6 +114,7 @@ int main(int argc, char** argv) {
     auto backend = makeGradientBackend(device, c, o.threads, notice);
     if (!notice.empty()) std::cerr << notice << "\n";
     std::cerr << "gradients on " << backend->name() << "\n";
+    if (hardware.empty()) hardware = backend->name() + ", float32 exact-gradient trainer (mfx::train)";
     Trainer trainer(init, {tr}, {va}, o, std::move(backend));
     if (!ckpt.empty()) {
         std::ifstream f(ckpt, std::ios::binary);
