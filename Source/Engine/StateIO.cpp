@@ -89,11 +89,6 @@ State deserializeWith(const std::vector<std::uint8_t>& bytes, const Config& conf
     if (got != want)
         throw ModelError("the state was saved for a different model shape (" + got + ") than this model's (" + want +
                          "); it cannot be restored");
-    const std::uint64_t fingerprint = version == 1 ? 0 : getU64(p + 20);
-    if (expectFingerprint != 0 && fingerprint != 0 && fingerprint != expectFingerprint)
-        throw ModelError("the state was saved by a different model (same shape, other weights); restoring it would not "
-                         "continue that model's sound: load the model it was saved with, or reset the state");
-
     const size_t perLayer = convSize(config) + ssmSize(config);
     const size_t expected = headerBytes + 4 * static_cast<size_t>(config.nLayers) * perLayer;
     if (bytes.size() < expected)
@@ -102,6 +97,11 @@ State deserializeWith(const std::vector<std::uint8_t>& bytes, const Config& conf
     if (bytes.size() > expected)
         throw ModelError("state data has " + std::to_string(bytes.size() - expected) +
                          " unexpected trailing bytes (expected " + std::to_string(expected) + " bytes in all)");
+    // After the length checks, so a damaged file is reported as damaged, not as another model's.
+    const std::uint64_t fingerprint = version == 1 ? 0 : getU64(p + 20);
+    if (expectFingerprint != 0 && fingerprint != 0 && fingerprint != expectFingerprint)
+        throw ModelError("the state was saved by a different model (same shape, other weights); restoring it would not "
+                         "continue that model's sound: load the model it was saved with, or reset the state");
 
     State state(config);
     p = bytes.data() + headerBytes;
@@ -125,7 +125,13 @@ State deserializeWith(const std::vector<std::uint8_t>& bytes, const Config& conf
 std::uint64_t modelFingerprint(const Model& model) {
     std::uint64_t h = 1469598103934665603ull; // FNV-1a offset basis
     auto eat = [&h](std::uint8_t b) { h = (h ^ b) * 1099511628211ull; };
-    for (const char ch : model.config.toJson()) eat(static_cast<std::uint8_t>(ch));
+    // The config as fixed-width numbers (not its JSON text, whose formatting may change between builds).
+    const Config& c = model.config;
+    const std::uint64_t rateBits = std::bit_cast<std::uint64_t>(c.sampleRate);
+    for (const std::uint64_t v : {std::uint64_t(c.dModel), std::uint64_t(c.nLayers), std::uint64_t(c.dState),
+                                  std::uint64_t(c.dConv), std::uint64_t(c.expand), std::uint64_t(c.dtRank),
+                                  std::uint64_t(c.nCond), rateBits})
+        for (int i = 0; i < 8; ++i) eat(static_cast<std::uint8_t>(v >> (8 * i)));
     for (const auto& t : tensorTable(model.config, model.weights))
         for (const float v : *t.data) {
             const std::uint32_t bits = std::bit_cast<std::uint32_t>(v);

@@ -190,6 +190,14 @@ TEST_CASE("a state saved with its model's fingerprint is refused by another mode
     CHECK(stateRelativeError(deserializeState(bytes, a), s) == 0.0);
     CHECK(stateRelativeError(deserializeState(bytes, c), s) == 0.0); // the Config form does not check
     CHECK_THROWS_WITH(deserializeState(bytes, b), Catch::Contains("saved by a different model") && Catch::Contains("reset the state"));
+    // A damaged state of another model is reported as damaged (the length is checked first).
+    auto cut = bytes;
+    cut.pop_back();
+    CHECK_THROWS_WITH(deserializeState(cut, b), Catch::Contains("truncated"));
+    // The fingerprint covers the config too: the same weights at another sample rate are another model.
+    Model a48k = a, a44k = a;
+    a44k.config.sampleRate = 44100.0;
+    CHECK(modelFingerprint(a44k) != modelFingerprint(a48k));
     // A state saved without a fingerprint (Config form) is accepted by any model of the shape.
     CHECK(stateRelativeError(deserializeState(serializeState(s, c), b), s) == 0.0);
     // Version 1 (no fingerprint field) is still read.
