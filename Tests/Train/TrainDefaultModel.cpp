@@ -177,6 +177,16 @@ int main(int argc, char** argv) {
                           o.loss.preEmphasis > 0 ? ("ESR with pre-emphasis 1 - " + std::to_string(o.loss.preEmphasis) + " z^-1").c_str() : "plain ESR",
                           o.segmentLength, o.warmup, o.batchSize);
             m.metadata["train_loss"] = lossNote;
+            char schedule[200];
+            std::snprintf(schedule, sizeof schedule,
+                          "Adam, batch %d, lr %g with %ld warm-up steps and cosine decay to %g over %ld steps, gradient clipping at norm %g",
+                          o.batchSize, o.adam.lr, o.adam.warmupSteps, o.adam.lrFinal, o.totalSteps, o.adam.clipNorm);
+            m.metadata["train_schedule"] = schedule;
+            m.metadata["init"] = std::string("reference Mamba initialisation") +
+                                 (embBias == 0.0 ? " with the embedding bias" : "") +
+                                 (headZero ? (embBias == 0.0 ? " and the head weights at zero" : " with the head weights at zero")
+                                           : (embBias == 0.0 ? " at zero" : "")) +
+                                 ", seed " + std::to_string(o.seed);
             m.metadata["validation_note"] = "ESR over the whole val_input/val_target pair (32 s), state from zero at the file's start";
             m.metadata["train_steps"] = std::to_string(pendingStep);
             m.metadata["train_time_s"] = std::to_string(static_cast<long>(secs));
