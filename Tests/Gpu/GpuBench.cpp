@@ -2,6 +2,7 @@
 // channel baseline and the CPU offline path, plus per-kernel bytes/FLOPs against measured floors.
 //
 //   mfx_gpu_bench [--out FILE] [--sizes 16,32,64]
+//   mfx_gpu_bench [--out FILE] --model FILE ...   the same tables for trained models (e.g. the default)
 //   mfx_gpu_bench --variants        1 h mono at the reference size under each tile / chunk-wave variant
 //   mfx_gpu_bench --once SECONDS    one render of SECONDS of mono at the reference size (for ncu)
 //
@@ -14,6 +15,7 @@
 #include "DeviceProbe.h"
 #include "Engine/OfflineRenderer.h"
 #include "Model/ModelError.h"
+#include "Model/ModelFile.h"
 #include "Model/RandomModel.h"
 
 #include <algorithm>
@@ -163,18 +165,20 @@ void variants(const std::vector<float>& host) {
 int main(int argc, char** argv) {
     std::string outPath;
     std::vector<int> sizes = {16, 32, 64};
+    std::vector<std::string> modelFiles; // --model: trained models instead of the random reference sizes
     bool runVariants = false;
     double onceSeconds = 0;
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--out") && i + 1 < argc) outPath = argv[++i];
         else if (!std::strcmp(argv[i], "--variants")) runVariants = true;
+        else if (!std::strcmp(argv[i], "--model") && i + 1 < argc) modelFiles.emplace_back(argv[++i]);
         else if (!std::strcmp(argv[i], "--once") && i + 1 < argc) onceSeconds = std::atof(argv[++i]);
         else if (!std::strcmp(argv[i], "--sizes") && i + 1 < argc) {
             sizes.clear();
             std::stringstream ss(argv[++i]);
             for (std::string t; std::getline(ss, t, ',');) sizes.push_back(std::stoi(t));
         } else {
-            std::fprintf(stderr, "usage: mfx_gpu_bench [--out FILE] [--sizes 16,32,64] | --variants | --once SECONDS\n");
+            std::fprintf(stderr, "usage: mfx_gpu_bench [--out FILE] [--sizes 16,32,64] [--model FILE ...] | --variants | --once SECONDS\n");
             return 2;
         }
     }
@@ -215,8 +219,13 @@ int main(int argc, char** argv) {
         const std::size_t second = 48000, minute = 60 * second, hour = 3600 * second, threeMin = 3 * minute;
         const std::vector<float> host = musicLike(hour, 1);
 
-        for (const int dModel : sizes) {
-            const Model model = referenceModel(dModel);
+        std::vector<Model> models;
+        for (const std::string& f : modelFiles) models.push_back(loadModel(f));
+        if (modelFiles.empty())
+            for (const int dModel : sizes) models.push_back(referenceModel(dModel));
+        for (const Model& model : models) {
+            // The reference size (the targets) gets the 1-hour baseline and variants.
+            const bool reference = modelFiles.empty() && model.config.dModel == 16;
             const Config& c = model.config;
             emit("");
             emit("### " + c.summary());
@@ -241,7 +250,7 @@ int main(int argc, char** argv) {
             struct Load { const char* name; std::size_t n; int count; int reps; bool baseline; bool cpu; };
             const Load loads[] = {{"1 s mono", second, 1, 11, true, true},
                                   {"1 min mono", minute, 1, 5, true, true},
-                                  {"1 h mono", hour, 1, 3, dModel == 16, false},
+                                  {"1 h mono", hour, 1, 3, reference, false},
                                   {"64 x 3 min", threeMin, 64, 3, false, false}};
             for (const Load& L : loads) {
                 const DeviceSignal d(host, L.n, L.count);
@@ -286,7 +295,7 @@ int main(int argc, char** argv) {
 
             // Kernel variants on one mono file: math mode x SSM states per scan thread (0: automatic).
             {
-                const std::size_t n = dModel == 16 ? hour : minute;
+                const std::size_t n = reference ? hour : minute;
                 const DeviceSignal d(host, n, 1);
                 emit("");
                 emit(std::string("Variants, ") + (n == hour ? "1 h" : "1 min") + " mono:");
