@@ -45,7 +45,7 @@ struct TrainArgs {
     long latency = -1;
     int threads = 0, batch = 8;
     std::size_t segment = 4096, warmup = 1024;
-    double lr = 1e-3, preEmphasis = 0.0, maxMinutes = 0, stftWeight = 0.0;
+    double lr = 5e-3, preEmphasis = 0.0, maxMinutes = 0, stftWeight = 0.0; // lr: docs/MODELS.md, "Sizes"
     std::vector<int> stftSizes{256, 1024, 4096};
     std::string progress = "auto";
     std::string device = "auto";
