@@ -6,7 +6,7 @@ set -u
 OUT=${OUT:-./device-out}
 mkdir -p "$OUT"
 C=.device-carry
-export LD_LIBRARY_PATH=$PWD/$C:${LD_LIBRARY_PATH:-}
+export LD_LIBRARY_PATH=$PWD/$C:$PWD/$C/lib:${LD_LIBRARY_PATH:-}
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,memory.total --format=csv | tee "$OUT/gpu.txt"
 nproc | sed 's/^/cpu threads: /' | tee -a "$OUT/gpu.txt"
 echo "== tests"; date

@@ -14,7 +14,7 @@ set -u
 OUT=${OUT:-./device-out}
 mkdir -p "$OUT"
 C=.device-carry
-export LD_LIBRARY_PATH=$PWD/$C:${LD_LIBRARY_PATH:-}
+export LD_LIBRARY_PATH=$PWD/$C:$PWD/$C/lib:${LD_LIBRARY_PATH:-}
 STEPS=${STEPS:-tests,bench,train}
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee "$OUT/gpu.txt"
 nproc | sed 's/^/cpu threads: /' | tee -a "$OUT/gpu.txt"
