@@ -6,6 +6,7 @@
 //   mfx_train_default --data DIR -o Resources/Models/default.safetensors [--steps N] [--threads 1]
 //                     [--d-model 8 --layers 10 --d-state 4 --expand 2 --d-conv 4] [--checkpoint F]
 //                     [--device cpu|cuda|cuda:N]   (gradients on a GPU; validation stays on the CPU)
+//                     [--init-model FILE]           (fine-tune: start from a model's weights, fresh optimiser)
 #include "Model/ModelFile.h"
 #include "Model/RandomModel.h"
 #include "Train/Sizes.h"
@@ -56,6 +57,7 @@ int main(int argc, char** argv) {
     int validateEvery = 1000;
     double maxSeconds = 0, priorSeconds = 0;
     bool syncVal = false;
+    std::string initModel; // --init-model: start from this model's weights (fine-tuning) instead of the random init
     double embScale = 1.0, embBias = 0.0; // embedding bias and head start at zero (MODELS.md "Initialisation")
     bool headZero = true;
     std::string hardware; // default: the gradient backend's name (e.g. "cpu (2 threads)")
@@ -74,6 +76,7 @@ int main(int argc, char** argv) {
         else if (a == "--warmup") o.warmup = std::stoul(next());
         else if (a == "--lr") o.adam.lr = std::stod(next());
         else if (a == "--seed") o.seed = std::stoull(next());
+        else if (a == "--init-model") initModel = next();
         else if (a == "--validate-every") validateEvery = std::stoi(next());
         else if (a == "--d-model") c.dModel = std::stoi(next());
         else if (a == "--layers") c.nLayers = std::stoi(next());
@@ -110,6 +113,16 @@ int main(int argc, char** argv) {
     for (auto& w : init.weights.embeddingWeight) w *= static_cast<float>(embScale);
     for (auto& w : init.weights.embeddingBias) w *= static_cast<float>(embBias);
     if (headZero) for (auto& w : init.weights.headWeight) w = 0.0f;
+    if (!initModel.empty()) {
+        Model from = loadModel(initModel);
+        if (from.config.toJson() != c.toJson()) {
+            std::cerr << "--init-model " << initModel << " is " << from.config.summary() << ", not the " << c.summary()
+                      << " asked for: pass its --d-model, --layers, --d-state, --expand, --d-conv\n";
+            return 2;
+        }
+        init.weights = from.weights;
+        std::cerr << "starting from the weights of " << initModel << "\n";
+    }
     std::string notice;
     auto backend = makeGradientBackend(device, c, o.threads, notice);
     if (!notice.empty()) std::cerr << notice << "\n";
@@ -187,6 +200,7 @@ int main(int argc, char** argv) {
                                  (headZero ? (embBias == 0.0 ? " and the head weights at zero" : " with the head weights at zero")
                                            : (embBias == 0.0 ? " at zero" : "")) +
                                  ", seed " + std::to_string(o.seed);
+            if (!initModel.empty()) m.metadata["init"] = "fine-tuned from the weights of " + initModel + " (fresh Adam state)";
             m.metadata["validation_note"] = "ESR over the whole val_input/val_target pair (32 s), state from zero at the file's start";
             m.metadata["train_steps"] = std::to_string(pendingStep);
             m.metadata["train_time_s"] = std::to_string(static_cast<long>(secs));
