@@ -48,7 +48,8 @@ std::vector<std::uint8_t> serializeState(const State& state, const Model& model)
 State deserializeState(const std::vector<std::uint8_t>& bytes, const Config& config); // throws ModelError
 State deserializeState(const std::vector<std::uint8_t>& bytes, const Model& model);   // throws ModelError
 
-// FNV-1a (64 bit) over the config's JSON and every tensor's float bits, in tensorTable order; never 0.
+// FNV-1a (64 bit) over the config (dModel, nLayers, dState, dConv, expand, dtRank, nCond as u64, the
+// sample rate's float64 bits) and every tensor's float bits, in tensorTable order; never 0.
 std::uint64_t modelFingerprint(const Model& model);
 
 // Relative L2 distance between two states (over all conv and ssm values), for tests.

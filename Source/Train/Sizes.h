@@ -2,7 +2,7 @@
 // The model sizes of `mambafx train --size` (and of the training benchmark). Narrow and deep: on the
 // amp-capture data, depth is what lowers the error (docs/MODELS.md, "Sizes"), and dModel 8 (dInner
 // 16, one AVX-512 vector) is the cheapest width per layer. Their real-time costs and ESRs are in
-// docs/MODELS.md; nano, lite and standard have the engine's one-sample path (Kernels.cpp).
+// docs/MODELS.md; all four have the engine's one-sample path for single rows (Kernels.cpp TrySamples).
 #include "../Model/Config.h"
 
 #include <optional>
