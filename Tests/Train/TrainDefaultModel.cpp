@@ -6,7 +6,8 @@
 //   mfx_train_default --data DIR -o Resources/Models/default.safetensors [--steps N] [--threads 1]
 //                     [--d-model 8 --layers 10 --d-state 4 --expand 2 --d-conv 4] [--checkpoint F]
 //                     [--device cpu|cuda|cuda:N]   (gradients on a GPU; validation stays on the CPU)
-//                     [--init-model FILE]           (fine-tune: start from a model's weights, fresh optimiser)
+//                     [--init-model FILE]           (fine-tune: start from a model's weights, fresh optimiser;
+//                                                   with more --layers than FILE, deepen it: new layers start as identity)
 #include "Model/ModelFile.h"
 #include "Model/RandomModel.h"
 #include "Train/Sizes.h"
@@ -113,14 +114,44 @@ int main(int argc, char** argv) {
     for (auto& w : init.weights.embeddingWeight) w *= static_cast<float>(embScale);
     for (auto& w : init.weights.embeddingBias) w *= static_cast<float>(embBias);
     if (headZero) for (auto& w : init.weights.headWeight) w = 0.0f;
+    std::string deepenNote;
     if (!initModel.empty()) {
         Model from = loadModel(initModel);
-        if (from.config.toJson() != c.toJson()) {
+        Config same = c;
+        same.nLayers = from.config.nLayers;
+        if (from.config.toJson() != same.toJson() || from.config.nLayers > c.nLayers) {
             std::cerr << "--init-model " << initModel << " is " << from.config.summary() << ", not the " << c.summary()
-                      << " asked for: pass its --d-model, --layers, --d-state, --expand, --d-conv\n";
+                      << " asked for: pass its --d-model, --d-state, --expand, --d-conv and at least its --layers\n";
             return 2;
         }
-        init.weights = from.weights;
+        if (from.config.nLayers == c.nLayers) {
+            init.weights = from.weights;
+        } else {
+            // Deepening, function-preserving: the trained layers keep their weights and order; the new
+            // layers (reference init) are spread evenly between them with out_proj at zero, so each new
+            // layer starts as the identity (its residual branch adds 0) and the model starts at the
+            // trained model's ESR. out_proj's gradient is y^T dL/dout, non-zero, so the layers wake up.
+            const int extra = c.nLayers - from.config.nLayers;
+            std::vector<LayerWeights> layers;
+            int src = 0, added = 0;
+            for (int i = 0; i < c.nLayers; ++i) {
+                const bool isNew = added < extra && i == (added + 1) * c.nLayers / (extra + 1);
+                if (isNew) {
+                    layers.push_back(init.weights.layers[static_cast<std::size_t>(i)]);
+                    for (auto& w : layers.back().outProj) w = 0.0f;
+                    deepenNote += (added ? ", " : "") + std::to_string(i);
+                    ++added;
+                } else {
+                    layers.push_back(from.weights.layers[static_cast<std::size_t>(src++)]);
+                }
+            }
+            Weights w = from.weights;
+            w.layers = std::move(layers);
+            init.weights = std::move(w);
+            deepenNote = "deepened from " + std::to_string(from.config.nLayers) + " layers: new layers " + deepenNote +
+                         " (reference init, out_proj at zero)";
+            std::cerr << deepenNote << "\n";
+        }
         std::cerr << "starting from the weights of " << initModel << "\n";
     }
     std::string notice;
@@ -200,7 +231,9 @@ int main(int argc, char** argv) {
                                  (headZero ? (embBias == 0.0 ? " and the head weights at zero" : " with the head weights at zero")
                                            : (embBias == 0.0 ? " at zero" : "")) +
                                  ", seed " + std::to_string(o.seed);
-            if (!initModel.empty()) m.metadata["init"] = "fine-tuned from the weights of " + initModel + " (fresh Adam state)";
+            if (!initModel.empty())
+                m.metadata["init"] = "fine-tuned from the weights of " + initModel + " (fresh Adam state" +
+                                     (deepenNote.empty() ? "" : "; " + deepenNote) + ")";
             m.metadata["validation_note"] = "ESR over the whole val_input/val_target pair (32 s), state from zero at the file's start";
             m.metadata["train_steps"] = std::to_string(pendingStep);
             m.metadata["train_time_s"] = std::to_string(static_cast<long>(secs));

@@ -1,0 +1,141 @@
+// mfx_train_default's --init-model (the maintainer tool that trained the shipped default model, see
+// docs/MODELS.md "Retraining"): fine-tuning starts from the given weights, deepening keeps the
+// trained layers and adds layers that start as the identity, and a model of another shape is refused
+// with advice. Each run is one step at a negligible learning rate, so the first validation ESR
+// measures the starting point: it must be the shipped model's own ESR.
+#include <Model/ModelFile.h>
+
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <regex>
+#include <string>
+#include <vector>
+
+using namespace mfx;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct ToolRun {
+    int code = -1;
+    std::string output; // stdout and stderr together
+};
+
+ToolRun runTool(const std::vector<std::string>& args) {
+    std::string cmd = "'";
+    cmd += MFX_TRAIN_DEFAULT_TOOL;
+    cmd += "'";
+    for (const auto& a : args) {
+        cmd += " '";
+        cmd += a;
+        cmd += "'";
+    }
+    cmd += " 2>&1";
+    ToolRun r;
+    FILE* p = popen(cmd.c_str(), "r");
+    REQUIRE(p != nullptr);
+    char buf[4096];
+    while (std::fgets(buf, sizeof buf, p)) r.output += buf;
+    const int status = pclose(p);
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return r;
+}
+
+// The first "val ESR x" the tool printed, or -1.
+double firstValidationEsr(const std::string& output) {
+    std::smatch m;
+    static const std::regex re("val ESR ([0-9.eE+-]+)");
+    return std::regex_search(output, m, re) ? std::stod(m[1].str()) : -1.0;
+}
+
+struct Paths {
+    fs::path model = fs::path(MFX_SOURCE_DIR) / "Resources/Models/default.safetensors";
+    fs::path data = fs::path(MFX_SOURCE_DIR) / "../shared/data/amp-capture";
+    fs::path dir = fs::temp_directory_path() / ("mfx-train-default-tool-" + std::to_string(::getpid()));
+    Paths() { fs::create_directories(dir); }
+    ~Paths() {
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+    }
+};
+
+std::vector<std::string> oneQuietStep(const Paths& p, const fs::path& out) {
+    return {"--data", p.data.string(), "--init-model", p.model.string(), "-o", out.string(), "--steps", "1",
+            "--validate-every", "1", "--batch", "1", "--segment", "256", "--warmup", "64", "--threads", "1",
+            "--lr", "1e-7", "--lr-final", "1e-7", "--sync-val"};
+}
+
+} // namespace
+
+TEST_CASE("mfx_train_default --init-model: fine-tunes from, deepens, or refuses a model", "[train]") {
+    Paths p;
+    if (!fs::exists(p.data / "val_input.flac")) {
+        WARN("amp-capture data not found at " << p.data.string() << ": --init-model is not exercised");
+        return;
+    }
+    const Model shipped = loadModel(p.model.string());
+    const double claimed = std::stod(shipped.metadata.at("validation_esr"));
+    const int layers = shipped.config.nLayers;
+
+    SECTION("same shape: starts from the model's weights, at its ESR") {
+        const fs::path out = p.dir / "ft.safetensors";
+        auto args = oneQuietStep(p, out);
+        args.insert(args.end(), {"--layers", std::to_string(layers)});
+        const ToolRun r = runTool(args);
+        INFO(r.output);
+        REQUIRE(r.code == 0);
+        CHECK(r.output.find("starting from the weights of") != std::string::npos);
+        const double esr = firstValidationEsr(r.output);
+        CHECK(std::fabs(esr - claimed) <= 0.02 * claimed); // a random start is > 0.5
+        const Model m = loadModel(out.string());
+        CHECK(m.config.nLayers == layers);
+        CHECK(m.metadata.at("init").find("fine-tuned from the weights of") != std::string::npos);
+    }
+    SECTION("more layers: the trained layers kept, the new ones start as the identity") {
+        const fs::path out = p.dir / "deep.safetensors";
+        auto args = oneQuietStep(p, out);
+        args.insert(args.end(), {"--layers", std::to_string(layers + 2)});
+        const ToolRun r = runTool(args);
+        INFO(r.output);
+        REQUIRE(r.code == 0);
+        CHECK(r.output.find("deepened from " + std::to_string(layers) + " layers") != std::string::npos);
+        const double esr = firstValidationEsr(r.output);
+        CHECK(std::fabs(esr - claimed) <= 0.02 * claimed);
+        const Model m = loadModel(out.string());
+        REQUIRE(m.config.nLayers == layers + 2);
+        // New layers at (k + 1) * n / 3 (4 and 8 for 12 layers): out_proj still ~0 after one tiny step,
+        // and the layer before the first new one is the shipped layer of the same index.
+        const int n = layers + 2, first = n / 3, second = 2 * n / 3;
+        for (int i : {first, second}) {
+            float worst = 0;
+            for (float w : m.weights.layers[static_cast<std::size_t>(i)].outProj) worst = std::max(worst, std::fabs(w));
+            INFO("new layer " << i);
+            CHECK(worst <= 1e-5f);
+        }
+        const auto& kept = m.weights.layers[static_cast<std::size_t>(first - 1)].ALog;
+        const auto& orig = shipped.weights.layers[static_cast<std::size_t>(first - 1)].ALog;
+        REQUIRE(kept.size() == orig.size());
+        for (std::size_t k = 0; k < kept.size(); ++k) CHECK(kept[k] == Approx(orig[k]).margin(1e-5));
+    }
+    SECTION("fewer layers or another width: refused with what to pass") {
+        for (const auto& extra : std::vector<std::vector<std::string>>{{"--layers", std::to_string(layers - 2)},
+                                                                       {"--d-model", "16"}}) {
+            auto args = oneQuietStep(p, p.dir / "refused.safetensors");
+            args.insert(args.end(), extra.begin(), extra.end());
+            const ToolRun r = runTool(args);
+            INFO(r.output);
+            CHECK(r.code == 2);
+            CHECK(r.output.find("pass its --d-model, --d-state, --expand, --d-conv and at least its --layers") !=
+                  std::string::npos);
+            CHECK_FALSE(fs::exists(p.dir / "refused.safetensors"));
+        }
+    }
+}
