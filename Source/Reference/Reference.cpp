@@ -1,5 +1,6 @@
 // The float64 reference over a whole sequence, step by step, written for clarity (not speed).
-// Each line cites the mamba_simple.py operation it implements.
+// Each line cites the mamba_simple.py operation it implements. The same code evaluated in float32
+// (referenceForwardFloat32) measures what float32 rounding alone costs on a model.
 #include "Reference.h"
 #include "../Engine/Sanitize.h"
 #include "../Model/ModelError.h"
@@ -10,103 +11,120 @@ namespace mfx {
 
 namespace {
 
-using Vec = std::vector<double>;
+// T = double: the reference; T = float: the same arithmetic in float32 (std::exp, std::log1p and
+// std::sqrt resolve to their float overloads).
+template <typename T>
+using Vec = std::vector<T>;
 
-double silu(double x) { return x / (1.0 + std::exp(-x)); }
-double softplus(double x) { return x > 20.0 ? x : std::log1p(std::exp(x)); } // F.softplus(threshold=20)
+template <typename T>
+T silu(T x) { return x / (T(1) + std::exp(-x)); }
+template <typename T>
+T softplus(T x) { return x > T(20) ? x : std::log1p(std::exp(x)); } // F.softplus(threshold=20)
 
 // y = W x (+ b),  W: (rows, cols) row-major
-Vec linear(const std::vector<float>& W, const Vec& x, int rows, int cols, const std::vector<float>* b = nullptr) {
-    Vec y(static_cast<size_t>(rows), 0.0);
+template <typename T>
+Vec<T> linear(const std::vector<float>& W, const Vec<T>& x, int rows, int cols, const std::vector<float>* b = nullptr) {
+    Vec<T> y(static_cast<size_t>(rows), T(0));
     for (int r = 0; r < rows; ++r) {
-        double acc = b ? static_cast<double>((*b)[static_cast<size_t>(r)]) : 0.0;
-        for (int c = 0; c < cols; ++c) acc += static_cast<double>(W[static_cast<size_t>(r * cols + c)]) * x[static_cast<size_t>(c)];
+        T acc = b ? static_cast<T>((*b)[static_cast<size_t>(r)]) : T(0);
+        for (int c = 0; c < cols; ++c) acc += static_cast<T>(W[static_cast<size_t>(r * cols + c)]) * x[static_cast<size_t>(c)];
         y[static_cast<size_t>(r)] = acc;
     }
     return y;
 }
 
 // RMSNorm: x * rsqrt(mean(x^2) + eps) * weight
-Vec rmsNorm(const Vec& x, const std::vector<float>& w) {
-    double ms = 0;
-    for (double v : x) ms += v * v;
-    ms /= static_cast<double>(x.size());
-    const double r = 1.0 / std::sqrt(ms + 1e-5);
-    Vec y(x.size());
-    for (size_t i = 0; i < x.size(); ++i) y[i] = x[i] * r * static_cast<double>(w[i]);
+template <typename T>
+Vec<T> rmsNorm(const Vec<T>& x, const std::vector<float>& w) {
+    T ms = 0;
+    for (T v : x) ms += v * v;
+    ms /= static_cast<T>(x.size());
+    const T r = T(1) / std::sqrt(ms + T(1e-5));
+    Vec<T> y(x.size());
+    for (size_t i = 0; i < x.size(); ++i) y[i] = x[i] * r * static_cast<T>(w[i]);
     return y;
 }
 
 // One step of the Mamba mixer (mamba_simple.py, Mamba.step) for one layer.
-Vec mixerStep(const Config& c, const LayerWeights& L, const Vec& u, ReferenceState::Layer& st) {
+template <typename T>
+Vec<T> mixerStep(const Config& c, const LayerWeights& L, const Vec<T>& u, typename StateT<T>::Layer& st) {
     const int dIn = c.dInner(), N = c.dState, K = c.dConv, R = c.dtRank;
     // xz = in_proj(u); x, z = xz.chunk(2)
-    const Vec xz = linear(L.inProj, u, 2 * dIn, c.dModel);
-    Vec y(static_cast<size_t>(c.dModel), 0.0);
-    Vec xc(static_cast<size_t>(dIn)); // conv output after SiLU, (dInner)
+    const Vec<T> xz = linear(L.inProj, u, 2 * dIn, c.dModel);
+    Vec<T> xc(static_cast<size_t>(dIn)); // conv output after SiLU, (dInner)
     for (int d = 0; d < dIn; ++d) {
         // x = silu(sum(conv_state * conv1d.weight) + conv1d.bias); window = [past dConv-1 inputs, x_t]
-        double acc = static_cast<double>(L.convBias[static_cast<size_t>(d)]);
+        T acc = static_cast<T>(L.convBias[static_cast<size_t>(d)]);
         for (int k = 0; k < K - 1; ++k)
-            acc += static_cast<double>(L.convWeight[static_cast<size_t>(d * K + k)]) * st.conv[static_cast<size_t>(d * (K - 1) + k)];
-        acc += static_cast<double>(L.convWeight[static_cast<size_t>(d * K + K - 1)]) * xz[static_cast<size_t>(d)];
+            acc += static_cast<T>(L.convWeight[static_cast<size_t>(d * K + k)]) * st.conv[static_cast<size_t>(d * (K - 1) + k)];
+        acc += static_cast<T>(L.convWeight[static_cast<size_t>(d * K + K - 1)]) * xz[static_cast<size_t>(d)];
         // conv_state = roll(conv_state, -1); conv_state[:, -1] = x
         for (int k = 0; k + 1 < K - 1; ++k) st.conv[static_cast<size_t>(d * (K - 1) + k)] = st.conv[static_cast<size_t>(d * (K - 1) + k + 1)];
         if (K > 1) st.conv[static_cast<size_t>(d * (K - 1) + K - 2)] = xz[static_cast<size_t>(d)];
         xc[static_cast<size_t>(d)] = silu(acc);
     }
     // x_db = x_proj(x); dt, B, C = split(x_db, [dtRank, dState, dState])
-    const Vec xdb = linear(L.xProj, xc, c.xProjOut(), dIn);
-    const Vec dtIn(xdb.begin(), xdb.begin() + R);
+    const Vec<T> xdb = linear(L.xProj, xc, c.xProjOut(), dIn);
+    const Vec<T> dtIn(xdb.begin(), xdb.begin() + R);
     // dt = softplus(dt_proj(dt) + dt_proj.bias)
-    const Vec dtLin = linear(L.dtProjWeight, dtIn, dIn, R, &L.dtProjBias);
-    Vec gated(static_cast<size_t>(dIn));
+    const Vec<T> dtLin = linear(L.dtProjWeight, dtIn, dIn, R, &L.dtProjBias);
+    Vec<T> gated(static_cast<size_t>(dIn));
     for (int d = 0; d < dIn; ++d) {
-        const double dt = softplus(dtLin[static_cast<size_t>(d)]);
-        const double x = xc[static_cast<size_t>(d)];
-        double yd = 0;
+        const T dt = softplus(dtLin[static_cast<size_t>(d)]);
+        const T x = xc[static_cast<size_t>(d)];
+        T yd = 0;
         for (int n = 0; n < N; ++n) {
-            const double A = -std::exp(static_cast<double>(L.ALog[static_cast<size_t>(d * N + n)])); // A = -exp(A_log)
-            const double B = xdb[static_cast<size_t>(R + n)], C = xdb[static_cast<size_t>(R + N + n)];
-            double& h = st.ssm[static_cast<size_t>(d * N + n)];
+            const T A = -std::exp(static_cast<T>(L.ALog[static_cast<size_t>(d * N + n)])); // A = -exp(A_log)
+            const T B = xdb[static_cast<size_t>(R + n)], C = xdb[static_cast<size_t>(R + N + n)];
+            T& h = st.ssm[static_cast<size_t>(d * N + n)];
             h = std::exp(dt * A) * h + dt * B * x; // ssm_state = ssm_state * dA + x * dB
             yd += C * h;                           // y = ssm_state @ C
         }
-        yd += static_cast<double>(L.D[static_cast<size_t>(d)]) * x; // y = y + D * x
+        yd += static_cast<T>(L.D[static_cast<size_t>(d)]) * x; // y = y + D * x
         gated[static_cast<size_t>(d)] = yd * silu(xz[static_cast<size_t>(dIn + d)]); // y = y * act(z)
     }
     return linear(L.outProj, gated, c.dModel, dIn); // out = out_proj(y)
+}
+
+template <typename T>
+std::vector<double> forward(const Model& model, const float* in, const float* cond, std::size_t n, StateT<T>& state) {
+    const Config& c = model.config;
+    const Weights& W = model.weights;
+    if (state.layers.size() != static_cast<size_t>(c.nLayers)) state = StateT<T>(c);
+    std::vector<double> out(n);
+    Vec<T> features(static_cast<size_t>(1 + c.nCond));
+    for (std::size_t t = 0; t < n; ++t) {
+        const T sample = static_cast<T>(sanitizeSample(in[t]));
+        features[0] = sample;
+        for (int j = 0; j < c.nCond; ++j)
+            features[static_cast<size_t>(1 + j)] = cond ? static_cast<T>(sanitizeSample(cond[t * static_cast<size_t>(c.nCond) + static_cast<size_t>(j)])) : T(0);
+        // r = embedding([sample, cond...])
+        Vec<T> r = linear(W.embeddingWeight, features, c.dModel, 1 + c.nCond, &W.embeddingBias);
+        // r = r + mixer(norm(r)) for each block
+        for (int l = 0; l < c.nLayers; ++l) {
+            const auto& L = W.layers[static_cast<size_t>(l)];
+            const Vec<T> m = mixerStep(c, L, rmsNorm(r, L.norm), state.layers[static_cast<size_t>(l)]);
+            for (int i = 0; i < c.dModel; ++i) r[static_cast<size_t>(i)] += m[static_cast<size_t>(i)];
+        }
+        // y = head(norm_f(r)) + skip * sample
+        const Vec<T> f = rmsNorm(r, W.normF);
+        T y = static_cast<T>(W.headBias[0]);
+        for (int i = 0; i < c.dModel; ++i) y += static_cast<T>(W.headWeight[static_cast<size_t>(i)]) * f[static_cast<size_t>(i)];
+        out[t] = static_cast<double>(y + static_cast<T>(W.skip[0]) * sample);
+    }
+    return out;
 }
 
 } // namespace
 
 std::vector<double> referenceForward(const Model& model, const float* in, const float* cond, std::size_t n,
                                      ReferenceState& state) {
-    const Config& c = model.config;
-    const Weights& W = model.weights;
-    if (state.layers.size() != static_cast<size_t>(c.nLayers)) state = ReferenceState(c);
-    std::vector<double> out(n);
-    Vec features(static_cast<size_t>(1 + c.nCond));
-    for (std::size_t t = 0; t < n; ++t) {
-        const double sample = static_cast<double>(sanitizeSample(in[t]));
-        features[0] = sample;
-        for (int j = 0; j < c.nCond; ++j)
-            features[static_cast<size_t>(1 + j)] = cond ? static_cast<double>(sanitizeSample(cond[t * static_cast<size_t>(c.nCond) + static_cast<size_t>(j)])) : 0.0;
-        // r = embedding([sample, cond...])
-        Vec r = linear(W.embeddingWeight, features, c.dModel, 1 + c.nCond, &W.embeddingBias);
-        // r = r + mixer(norm(r)) for each block
-        for (int l = 0; l < c.nLayers; ++l) {
-            const auto& L = W.layers[static_cast<size_t>(l)];
-            const Vec m = mixerStep(c, L, rmsNorm(r, L.norm), state.layers[static_cast<size_t>(l)]);
-            for (int i = 0; i < c.dModel; ++i) r[static_cast<size_t>(i)] += m[static_cast<size_t>(i)];
-        }
-        // y = head(norm_f(r)) + skip * sample
-        const Vec f = rmsNorm(r, W.normF);
-        double y = static_cast<double>(W.headBias[0]);
-        for (int i = 0; i < c.dModel; ++i) y += static_cast<double>(W.headWeight[static_cast<size_t>(i)]) * f[static_cast<size_t>(i)];
-        out[t] = y + static_cast<double>(W.skip[0]) * sample;
-    }
-    return out;
+    return forward(model, in, cond, n, state);
+}
+
+std::vector<double> referenceForwardFloat32(const Model& model, const float* in, const float* cond, std::size_t n,
+                                            State& state) {
+    return forward(model, in, cond, n, state);
 }
 
 } // namespace mfx

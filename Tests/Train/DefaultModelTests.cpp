@@ -9,9 +9,12 @@
 #include <Reference/Reference.h>
 #include <Train/Sizes.h>
 
+#include "../Core/TrainSignals.h"
+
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 
 using namespace mfx;
@@ -61,4 +64,42 @@ TEST_CASE("default model: metadata, size, and its validation ESR measured by the
     // The data set's bar for a "good" capture (README: excellent <= 0.01, good <= 0.03): a retrained
     // default must not ship worse than that.
     CHECK(measured <= 0.03);
+}
+
+// The premise of the GPU test's bound for the default model (Tests/Gpu/GpuEngineTests.cpp: three times
+// the engine's own distance from float64, not the issue's 1e-5): on this deep high-gain model float32
+// rounding alone, in the plainest careful float32 code, puts a render about 4e-5 from float64, so two
+// float32 implementations cannot agree to 1e-5. If a future default is better conditioned this test
+// fails and says so, and the GPU bound can go back to 1e-5. It also holds the real-time engine to
+// plain float32's accuracy on the shipped model.
+TEST_CASE("default model: float32 rounding alone is what separates the engine from float64", "[train]") {
+    const Model m = loadModel((fs::path(MFX_SOURCE_DIR) / "Resources/Models/default.safetensors").string());
+    const std::size_t n = 200000; // the GPU test's prefix: the first 2e5 samples of its plucked input
+    std::vector<float> in = traintest::pluckSignal(10 * 60 * 48000, 99);
+    in.resize(n);
+    ReferenceState rs(m.config);
+    const std::vector<double> ref = referenceForward(m, in.data(), nullptr, n, rs);
+    State fs32(m.config);
+    const std::vector<double> plain = referenceForwardFloat32(m, in.data(), nullptr, n, fs32);
+    RealtimeEngine engine(m, 1);
+    std::vector<float> out(n);
+    engine.process(in.data(), out.data(), static_cast<int>(n));
+    auto relL2 = [&](auto get) {
+        double num = 0, den = 0;
+        for (std::size_t t = 0; t < n; ++t) {
+            const double e = get(t) - ref[t];
+            num += e * e;
+            den += ref[t] * ref[t];
+        }
+        return std::sqrt(num / den);
+    };
+    const double plainErr = relL2([&](std::size_t t) { return plain[t]; });
+    const double engineErr = relL2([&](std::size_t t) { return static_cast<double>(out[t]); });
+    const double stateErr = stateRelativeError(fs32, rs);
+    std::printf("[errors] default model, 2e5 samples vs float64: plain float32 %.3g (final state %.3g), real-time engine %.3g\n",
+                plainErr, stateErr, engineErr);
+    INFO("plain float32 " << plainErr << ", engine " << engineErr);
+    CHECK(plainErr > 1e-5);            // 4.6e-5 for the shipped default (2026-12-02)
+    CHECK(engineErr <= 2 * plainErr);  // 4.35e-5: no less accurate than plain float32
+    CHECK(engineErr <= 1e-4);
 }
