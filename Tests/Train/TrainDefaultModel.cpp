@@ -10,6 +10,7 @@
 //                                                   with more --layers than FILE, deepen it: new layers start as identity)
 #include "Model/ModelFile.h"
 #include "Model/RandomModel.h"
+#include "Train/Deepen.h"
 #include "Train/Sizes.h"
 #include "Train/Trainer.h"
 
@@ -101,6 +102,19 @@ int main(int argc, char** argv) {
         else { std::cerr << "unknown option " << a << "\n"; return 2; }
     }
     c.dtRank = Config::defaultDtRank(c.dModel);
+    // --init-model: its shape is checked before the data is read (the sample rate after)
+    Model from;
+    if (!initModel.empty()) {
+        from = loadModel(initModel);
+        Config same = c;
+        same.nLayers = from.config.nLayers;
+        same.sampleRate = from.config.sampleRate;
+        if (from.config.toJson() != same.toJson() || from.config.nLayers > c.nLayers) {
+            std::cerr << "--init-model " << initModel << " is " << from.config.summary() << ", not the " << c.summary()
+                      << " asked for: pass its --d-model, --d-state, --expand, --d-conv and at least its --layers\n";
+            return 2;
+        }
+    }
     int rate = 0;
     Recording tr, va;
     tr.input = readMono(data + "/train_input.flac", rate);
@@ -116,42 +130,13 @@ int main(int argc, char** argv) {
     if (headZero) for (auto& w : init.weights.headWeight) w = 0.0f;
     std::string deepenNote;
     if (!initModel.empty()) {
-        Model from = loadModel(initModel);
-        Config same = c;
-        same.nLayers = from.config.nLayers;
-        if (from.config.toJson() != same.toJson() || from.config.nLayers > c.nLayers) {
-            std::cerr << "--init-model " << initModel << " is " << from.config.summary() << ", not the " << c.summary()
-                      << " asked for: pass its --d-model, --d-state, --expand, --d-conv and at least its --layers\n";
+        if (from.config.sampleRate != c.sampleRate) {
+            std::cerr << "--init-model " << initModel << " is a " << from.config.sampleRate << " Hz model; the data is " << rate << " Hz\n";
             return 2;
         }
-        if (from.config.nLayers == c.nLayers) {
-            init.weights = from.weights;
-        } else {
-            // Deepening, function-preserving: the trained layers keep their weights and order; the new
-            // layers (reference init) are spread evenly between them with out_proj at zero, so each new
-            // layer starts as the identity (its residual branch adds 0) and the model starts at the
-            // trained model's ESR. out_proj's gradient is y^T dL/dout, non-zero, so the layers wake up.
-            const int extra = c.nLayers - from.config.nLayers;
-            std::vector<LayerWeights> layers;
-            int src = 0, added = 0;
-            for (int i = 0; i < c.nLayers; ++i) {
-                const bool isNew = added < extra && i == (added + 1) * c.nLayers / (extra + 1);
-                if (isNew) {
-                    layers.push_back(init.weights.layers[static_cast<std::size_t>(i)]);
-                    for (auto& w : layers.back().outProj) w = 0.0f;
-                    deepenNote += (added ? ", " : "") + std::to_string(i);
-                    ++added;
-                } else {
-                    layers.push_back(from.weights.layers[static_cast<std::size_t>(src++)]);
-                }
-            }
-            Weights w = from.weights;
-            w.layers = std::move(layers);
-            init.weights = std::move(w);
-            deepenNote = "deepened from " + std::to_string(from.config.nLayers) + " layers: new layers " + deepenNote +
-                         " (reference init, out_proj at zero)";
-            std::cerr << deepenNote << "\n";
-        }
+        // more --layers than the model has: deepen it (new layers start as the identity, Train/Deepen.h)
+        init.weights = deepened(from, c.nLayers, o.seed, &deepenNote).weights;
+        if (!deepenNote.empty()) std::cerr << deepenNote << "\n";
         std::cerr << "starting from the weights of " << initModel << "\n";
     }
     std::string notice;

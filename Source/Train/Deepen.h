@@ -1,0 +1,22 @@
+#pragma once
+// Function-preserving deepening: a trained model with more layers that computes exactly what it
+// computed before, as the starting point of a fine-tuning run (mfx_train_default --init-model with
+// more --layers; docs/MODELS.md, "Retraining").
+#include "../Model/Weights.h"
+
+#include <cstdint>
+#include <string>
+
+namespace mfx::train {
+
+// The trained layers keep their weights and order; nLayers - trained.config.nLayers new layers are
+// spread evenly between them, at indices (k + 1) * nLayers / (extra + 1) for k = 0..extra-1 (4 and 8
+// for 10 -> 12), with the reference initialisation (randomModel with `seed`) and out_proj at zero:
+// a new layer's residual branch adds exactly 0, so the output is unchanged bit for bit, while
+// out_proj's gradient (y^T dL/dout) is non-zero, so training wakes the layer up. Embedding, norm_f,
+// head, skip and metadata are the trained model's. Throws ModelError if nLayers is smaller than the
+// trained model's. `note` (if given) receives e.g. "deepened from 10 layers: new layers 4, 8
+// (reference init, out_proj at zero)"; empty when nothing was added.
+Model deepened(const Model& trained, int nLayers, std::uint64_t seed, std::string* note = nullptr);
+
+} // namespace mfx::train
