@@ -9,6 +9,7 @@
 #include <Reference/Reference.h>
 #include <Train/Sizes.h>
 
+#include "../Core/TestSignals.h"
 #include "../Core/TrainSignals.h"
 
 #include <catch2/catch.hpp>
@@ -66,40 +67,31 @@ TEST_CASE("default model: metadata, size, and its validation ESR measured by the
     CHECK(measured <= 0.03);
 }
 
-// The premise of the GPU test's bound for the default model (Tests/Gpu/GpuEngineTests.cpp: three times
-// the engine's own distance from float64, not the issue's 1e-5): on this deep high-gain model float32
-// rounding alone, in the plainest careful float32 code, puts a render about 4e-5 from float64, so two
-// float32 implementations cannot agree to 1e-5. If a future default is better conditioned this test
-// fails and says so, and the GPU bound can go back to 1e-5. It also holds the real-time engine to
-// plain float32's accuracy on the shipped model.
+// What float32 rounding alone costs on the shipped model, and the premise of the GPU test's bound for
+// it (Tests/Gpu/GpuEngineTests.cpp: three times the engine's own distance from float64, as the issue's
+// 1e-5 cannot hold there): on this deep high-gain model the reference's own code evaluated in float32
+// is about 4e-5 from float64, so independent float32 implementations cannot agree to 1e-5. Holds the
+// real-time engine to that floor (within 2x) and says when a better-conditioned default would let the
+// GPU bound go back to 1e-5. Numbers: docs/PERFORMANCE.md, "Why the default-model check is not held to 1e-5".
 TEST_CASE("default model: float32 rounding alone is what separates the engine from float64", "[train]") {
     const Model m = loadModel((fs::path(MFX_SOURCE_DIR) / "Resources/Models/default.safetensors").string());
-    const std::size_t n = 200000; // the GPU test's prefix: the first 2e5 samples of its plucked input
-    std::vector<float> in = traintest::pluckSignal(10 * 60 * 48000, 99);
-    in.resize(n);
+    const std::size_t n = 200000; // the GPU test's prefix: its plucked input's first 2e5 samples (same seed)
+    const std::vector<float> in = traintest::pluckSignal(n, 99);
     ReferenceState rs(m.config);
     const std::vector<double> ref = referenceForward(m, in.data(), nullptr, n, rs);
     State fs32(m.config);
-    const std::vector<double> plain = referenceForwardFloat32(m, in.data(), nullptr, n, fs32);
+    const std::vector<double> plain64 = referenceForwardFloat32(m, in.data(), nullptr, n, fs32);
+    const std::vector<float> plain(plain64.begin(), plain64.end()); // float32 values: exact
     RealtimeEngine engine(m, 1);
     std::vector<float> out(n);
     engine.process(in.data(), out.data(), static_cast<int>(n));
-    auto relL2 = [&](auto get) {
-        double num = 0, den = 0;
-        for (std::size_t t = 0; t < n; ++t) {
-            const double e = get(t) - ref[t];
-            num += e * e;
-            den += ref[t] * ref[t];
-        }
-        return std::sqrt(num / den);
-    };
-    const double plainErr = relL2([&](std::size_t t) { return plain[t]; });
-    const double engineErr = relL2([&](std::size_t t) { return static_cast<double>(out[t]); });
-    const double stateErr = stateRelativeError(fs32, rs);
+    const double plainErr = test::relativeL2(plain, ref), engineErr = test::relativeL2(out, ref);
     std::printf("[errors] default model, 2e5 samples vs float64: plain float32 %.3g (final state %.3g), real-time engine %.3g\n",
-                plainErr, stateErr, engineErr);
+                plainErr, stateRelativeError(fs32, rs), engineErr);
     INFO("plain float32 " << plainErr << ", engine " << engineErr);
-    CHECK(plainErr > 1e-5);            // 4.6e-5 for the shipped default (2026-12-02)
-    CHECK(engineErr <= 2 * plainErr);  // 4.35e-5: no less accurate than plain float32
+    if (plainErr <= 1e-5)
+        WARN("plain float32 is within 1e-5 of float64 on this default model: the GPU default-model test's bound "
+             "(Tests/Gpu/GpuEngineTests.cpp) can go back to the issue's 1e-5");
+    CHECK(engineErr <= 2 * plainErr); // 4.35e-5 against 4.6e-5 for the shipped default (2026-12-02)
     CHECK(engineErr <= 1e-4);
 }
