@@ -15,9 +15,9 @@ namespace mfx {
 std::vector<double> referenceForward(const Model& model, const float* in, const float* cond, std::size_t n,
                                      ReferenceState& state);
 
-// The same definition, line for line, evaluated in float32 (libm's float exp, log1p and sqrt): the
-// plainest careful float32 implementation, for tests that ask how far float32 rounding alone puts any
-// float32 render from the float64 reference on a given model (Tests/Train/DefaultModelTests.cpp).
+// The same definition, line for line, evaluated in float32 (libm's float exp, log1p and sqrt): a
+// plain float32 implementation, for tests that ask how far float32 rounding alone puts a render from
+// the float64 reference on a given model (Tests/Core/EngineTests.cpp, Tests/Train/DefaultModelTests.cpp).
 std::vector<double> referenceForwardFloat32(const Model& model, const float* in, const float* cond, std::size_t n,
                                             State& state);
 

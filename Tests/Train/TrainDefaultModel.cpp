@@ -43,7 +43,7 @@ static std::vector<float> readMono(const std::string& path, int& rate) {
     return mono;
 }
 
-int main(int argc, char** argv) {
+static int run(int argc, char** argv) {
     std::string data = "../shared/data/amp-capture", out = "Resources/Models/default.safetensors", ckpt;
     Config c = *sizePreset("standard"); // the default model's size
     TrainOptions o;                      // the default model's recipe (docs/MODELS.md)
@@ -266,4 +266,14 @@ int main(int argc, char** argv) {
     finishValidation();
     std::printf("done: best val ESR %.5f\n", best);
     return 0;
+}
+
+// A bad --init-model, an unreadable data file or a bad option value ends with its message, not a crash.
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        return 1;
+    }
 }

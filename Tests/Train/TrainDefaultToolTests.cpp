@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -76,7 +75,7 @@ std::vector<std::string> oneQuietStep(const Paths& p, const fs::path& out) {
 
 } // namespace
 
-TEST_CASE("mfx_train_default --init-model: a model of another shape is refused before any data is read", "[train]") {
+TEST_CASE("mfx_train_default --init-model: another shape or a bad file is refused before any data is read", "[train]") {
     Paths p;
     p.data = p.dir / "no-such-data"; // the shape check comes first, so no data set is needed
     const int layers = loadModel(p.model.string()).config.nLayers;
@@ -89,6 +88,19 @@ TEST_CASE("mfx_train_default --init-model: a model of another shape is refused b
         CHECK(r.output.find("pass its --d-model, --d-state, --expand, --d-conv and at least its --layers") != std::string::npos);
         CHECK_FALSE(fs::exists(p.dir / "refused.safetensors"));
     }
+    // a file that is not a model: its loader's message, exit 1, no crash
+    const fs::path bogus = p.dir / "not-a-model.safetensors";
+    std::FILE* f = std::fopen(bogus.string().c_str(), "wb");
+    REQUIRE(f != nullptr);
+    std::fputs("not a safetensors file", f);
+    std::fclose(f);
+    auto args = oneQuietStep(p, p.dir / "refused.safetensors");
+    args[3] = bogus.string(); // --init-model's value
+    const ToolRun r = runTool(args);
+    INFO(r.output);
+    CHECK(r.code == 1);
+    CHECK(r.output.find("error: ") != std::string::npos);
+    CHECK_FALSE(fs::exists(p.dir / "refused.safetensors"));
 }
 
 TEST_CASE("mfx_train_default --init-model: fine-tunes from or deepens the shipped model, starting at its ESR", "[train]") {
