@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <string>
 #include <vector>
 
 using namespace mfx;
@@ -46,6 +47,12 @@ TEST_CASE("fast exp2 (the scan's exp(dt A) = 2^(dt A log2 e)) stays within 3e-7 
 TEST_CASE("softplus matches log1p(exp(x)) and passes inputs above 20 through", "[kernels]") {
     std::vector<float> x;
     for (double v = -30.0; v <= 40.0; v += 0.0071) x.push_back(static_cast<float>(v));
+    // the edges of the 16-lane targets' table intervals (j +- 1/2, both signs), its clamp (31.49) and
+    // the exp tail below -31, one float either side of each
+    for (int j = 0; j <= 33; ++j)
+        for (float e : {j - 0.5f, static_cast<float>(j), j + 0.5f, 31.49f, 31.0f})
+            for (float v : {e, -e})
+                for (float w : {std::nextafter(v, -100.0f), v, std::nextafter(v, 100.0f)}) x.push_back(w);
     while (x.size() % kLanes) x.push_back(1.0f);
     std::vector<float> y = x;
     kernels::softplus(y.data(), y.size());
@@ -55,6 +62,8 @@ TEST_CASE("softplus matches log1p(exp(x)) and passes inputs above 20 through", "
         const double ref = xi > 20.0 ? xi : std::log1p(std::exp(xi));
         worst = std::max(worst, std::abs(y[i] - ref) / std::max(ref, 1e-30));
     }
-    INFO("worst relative error " << worst);
-    CHECK(worst < 1e-6);
+    // the piecewise polynomial of the 16-lane targets (MathOps-inl.h) is held to its stated 3e-7
+    const bool table = std::string(kernels::targetName()).rfind("AVX3", 0) == 0;
+    INFO(kernels::targetName() << ": worst relative error " << worst);
+    CHECK(worst < (table ? 3e-7 : 1e-6));
 }
