@@ -49,6 +49,42 @@ HWY_INLINE void LinearRow(const float* HWY_RESTRICT xr, int inDim, const float* 
     if constexpr (NV > T) LinearRow<NV - T>(xr, inDim, Wt + T * L, outP, a + T);
 }
 
+// The same as LinearRow with the row's inputs in registers (x: (ceil(kIn / L)) vectors): on AVX-512
+// each input is broadcast from its register by a lane permute instead of being stored and loaded back
+// (a store-to-load round trip on the chain); the same values, multiply-adds and partial sums as
+// LinearAcc (input k to partial k mod kSplit, ascending), so the results are bitwise LinearRow's.
+template <int NV, int kIn>
+HWY_INLINE void LinearRowV(const hn::Vec<DF>* HWY_RESTRICT x, const float* HWY_RESTRICT Wt, int outP, hn::Vec<DF>* HWY_RESTRICT a) {
+#if HWY_TARGET <= HWY_AVX3 && HWY_ARCH_X86
+    using V = hn::Vec<DF>;
+    const DF d;
+    constexpr int L = static_cast<int>(hn::MaxLanes(DF()));
+    static_assert(NV <= kMaxTile, "one register tile");
+    V p[kSplit][NV];
+    for (int v = 0; v < NV; ++v) {
+        p[0][v] = a[v];
+        for (int s = 1; s < kSplit; ++s) p[s][v] = hn::Zero(d);
+    }
+#pragma GCC unroll 64
+    for (int k = 0; k < kIn; ++k) {
+        const V xv{_mm512_permutexvar_ps(_mm512_set1_epi32(k % L), x[k / L].raw)};
+        const float* w = Wt + static_cast<std::size_t>(k) * static_cast<std::size_t>(outP);
+        for (int v = 0; v < NV; ++v) p[k % kSplit][v] = hn::MulAdd(xv, hn::LoadU(d, w + v * L), p[k % kSplit][v]);
+    }
+    for (int v = 0; v < NV; ++v) {
+        if constexpr (kIn >= 4) a[v] = hn::Add(hn::Add(p[0][v], p[1][v]), hn::Add(p[2][v], p[3][v]));
+        else if constexpr (kIn == 3) a[v] = hn::Add(hn::Add(p[0][v], p[1][v]), p[2][v]);
+        else if constexpr (kIn == 2) a[v] = hn::Add(p[0][v], p[1][v]);
+        else a[v] = p[0][v];
+    }
+#else
+    constexpr int L = static_cast<int>(hn::MaxLanes(DF()));
+    alignas(64) float xs[(kIn + L - 1) / L * L];
+    for (int v = 0; v < (kIn + L - 1) / L; ++v) hn::Store(x[v], DF(), xs + v * L);
+    LinearRow<NV>(xs, kIn, Wt, outP, a);
+#endif
+}
+
 // One Mamba block for one sample: r (Mp / L vectors) <- r + Mamba(RMSNorm(r)); conv (dConv-1, P) and
 // h (dState, P) are this layer's state, updated in place.
 template <class S>
@@ -66,17 +102,19 @@ HWY_INLINE void LayerStep(const PreparedLayer& Ly, int dModel, float* HWY_RESTRI
     // [x | z] = in_proj(RMSNorm(r)) = s * (r inProjT'): the products start from r while s is computed
     // (RmsScaleImpl, LinearImpl with a row scale)
     V ss = hn::Zero(d);
-    for (int v = 0; v < MV; ++v) {
-        ss = hn::MulAdd(r[v], r[v], ss);
-        hn::Store(r[v], d, u + v * L);
-    }
+    for (int v = 0; v < MV; ++v) ss = hn::MulAdd(r[v], r[v], ss);
     const V s = RmsScaleV(d, hn::SumOfLanes(d, ss), dModel, kNormEps);
     V xz[2 * PV]; // [x | z]
     for (int v = 0; v < 2 * PV; ++v) xz[v] = hn::Zero(d);
-    LinearRow<2 * PV>(u, S::dModel, Ly.inProjT.data(), 2 * P, xz);
+    if constexpr (2 * PV <= kMaxTile) LinearRowV<2 * PV, S::dModel>(r, Ly.inProjT.data(), 2 * P, xz);
+    else {
+        for (int v = 0; v < MV; ++v) hn::Store(r[v], d, u + v * L);
+        LinearRow<2 * PV>(u, S::dModel, Ly.inProjT.data(), 2 * P, xz);
+    }
     for (int v = 0; v < 2 * PV; ++v) xz[v] = hn::Mul(xz[v], s);
     const V* x = xz;
     const V* z = xz + PV;
+    V xcv[PV]; // (P) xc in registers
     // xc = SiLU(convB + sum_k convW[k] window[k]), window = [conv state rows oldest first, x]; then
     // the state shifts by one row                                (ConvSiluImpl)
     for (int v = 0; v < PV; ++v) {
@@ -87,24 +125,35 @@ HWY_INLINE void LayerStep(const PreparedLayer& Ly, int dModel, float* HWY_RESTRI
             a = hn::MulAdd(hn::Load(d, Ly.convW.data() + k * P + v * L), rows[k], a);
         }
         a = hn::MulAdd(hn::Load(d, Ly.convW.data() + K1 * P + v * L), x[v], a);
-        hn::Store(Silu(d, a), d, xc + v * L);
+        xcv[v] = Silu(d, a);
+        hn::Store(xcv[v], d, xc + v * L);
         for (int k = 0; k + 1 < K1; ++k) hn::Store(rows[k + 1], d, conv + k * P + v * L);
         if (K1 > 0) hn::Store(x[v], d, conv + (K1 - 1) * P + v * L);
     }
     // x_proj(xc): the dt part by dot products first (DtDotImpl), so the dt chain starts early;
     // then [B | C], whose multiply-adds fill the softplus wait         (LinearImpl)
-    for (int k = 0; k < R; ++k) dtr[k] = DotRow(xc, Ly.xProjDt.data() + k * P, P);
+    V dt[PV], gate[PV];
+    for (int v = 0; v < PV; ++v) dt[v] = hn::Load(d, Ly.dtBias.data() + v * L);
+    if constexpr (R == 1) {
+        // DotRow's sum as the vector SumOfLanes returns (every lane the sum), multiplied straight in:
+        // LinearAcc's one multiply-add for a single input, without the store and broadcast
+        V a = hn::Mul(xcv[0], hn::Load(d, Ly.xProjDt.data()));
+        for (int v = 1; v < PV; ++v) a = hn::MulAdd(xcv[v], hn::Load(d, Ly.xProjDt.data() + v * L), a);
+        const V dtSum = hn::SumOfLanes(d, a);
+        for (int v = 0; v < PV; ++v) dt[v] = hn::MulAdd(dtSum, hn::Load(d, Ly.dtProjT.data() + v * L), dt[v]);
+    } else {
+        for (int k = 0; k < R; ++k) dtr[k] = DotRow(xc, Ly.xProjDt.data() + k * P, P);
+        LinearRow<PV>(dtr, R, Ly.dtProjT.data(), P, dt);
+    }
     {
         V a[BV];
         for (int v = 0; v < BV; ++v) a[v] = hn::Zero(d);
-        LinearRow<BV>(xc, S::dInner, Ly.xProjBC.data(), S::BCp, a);
+        if constexpr (BV <= kMaxTile) LinearRowV<BV, S::dInner>(xcv, Ly.xProjBC.data(), S::BCp, a);
+        else LinearRow<BV>(xc, S::dInner, Ly.xProjBC.data(), S::BCp, a);
         for (int v = 0; v < BV; ++v) hn::Store(a[v], d, bc + v * L);
     }
     // dt = softplus(dt_proj.bias + dt_proj(dt)) and SiLU(z) for every lane group before the scans,
     // so their latencies overlap
-    V dt[PV], gate[PV];
-    for (int v = 0; v < PV; ++v) dt[v] = hn::Load(d, Ly.dtBias.data() + v * L);
-    LinearRow<PV>(dtr, R, Ly.dtProjT.data(), P, dt);
     for (int v = 0; v < PV; ++v) {
         dt[v] = SoftplusV(d, dt[v]);
         gate[v] = Silu(d, z[v]);
@@ -112,6 +161,7 @@ HWY_INLINE void LayerStep(const PreparedLayer& Ly, int dModel, float* HWY_RESTRI
     // the selective scan for each lane group:
     //   h[n] <- exp(dt A[n]) h[n] + (dt x) B[n];  y = (sum_n C[n] h[n] + D x) * SiLU(z)   (SelectiveScanImpl)
     const float* A = ScanA(Ly);
+    V yv[PV]; // (P) gated scan output
     for (int v = 0; v < PV; ++v) {
         const V xv = hn::Load(d, xc + v * L);
         const V dtx = hn::Mul(dt[v], xv);
@@ -124,10 +174,14 @@ HWY_INLINE void LayerStep(const PreparedLayer& Ly, int dModel, float* HWY_RESTRI
             acc = hn::MulAdd(hv, hn::Set(d, bc[N + n]), acc);
         }
         acc = hn::MulAdd(hn::Load(d, Ly.D.data() + v * L), xv, acc);
-        hn::Store(hn::Mul(acc, gate[v]), d, y + v * L);
+        yv[v] = hn::Mul(acc, gate[v]);
     }
     // r = r + out_proj(y): the chain starts from r                (LinearImpl, accumulate)
-    LinearRow<MV>(y, S::dInner, Ly.outProjT.data(), S::Mp, r);
+    if constexpr (MV <= kMaxTile) LinearRowV<MV, S::dInner>(yv, Ly.outProjT.data(), S::Mp, r);
+    else {
+        for (int v = 0; v < PV; ++v) hn::Store(yv[v], d, y + v * L);
+        LinearRow<MV>(y, S::dInner, Ly.outProjT.data(), S::Mp, r);
+    }
 }
 
 // io.rows samples one after another through the whole model (shape S), as RunBlockT would.
