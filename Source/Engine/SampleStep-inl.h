@@ -93,11 +93,8 @@ HWY_INLINE void LayerStep(const PreparedLayer& Ly, int dModel, float* HWY_RESTRI
     const DF d;
     constexpr int L = static_cast<int>(hn::MaxLanes(DF())), MV = S::Mp / L, PV = S::P / L, BV = S::BCp / L;
     constexpr int P = S::P, N = S::dState, K1 = S::dConv - 1, R = S::dtRank;
-    alignas(64) float u[S::Mp];     // (Mp) r, for the broadcasts
-    alignas(64) float xc[S::P];     // (P) SiLU(conv1d(x))
-    alignas(64) float dtr[R];       // (dtRank) x_proj(xc), dt part
+    alignas(64) float xc[S::P];     // (P) SiLU(conv1d(x)), for the broadcasts where LinearRowV does not apply
     alignas(64) float bc[S::BCp];   // (BCp) x_proj(xc), [B | C]
-    alignas(64) float y[S::P];      // (P) gated scan output
 
     // [x | z] = in_proj(RMSNorm(r)) = s * (r inProjT'): the products start from r while s is computed
     // (RmsScaleImpl, LinearImpl with a row scale)
@@ -108,6 +105,7 @@ HWY_INLINE void LayerStep(const PreparedLayer& Ly, int dModel, float* HWY_RESTRI
     for (int v = 0; v < 2 * PV; ++v) xz[v] = hn::Zero(d);
     if constexpr (2 * PV <= kMaxTile) LinearRowV<2 * PV, S::dModel>(r, Ly.inProjT.data(), 2 * P, xz);
     else {
+        alignas(64) float u[S::Mp]; // (Mp) r
         for (int v = 0; v < MV; ++v) hn::Store(r[v], d, u + v * L);
         LinearRow<2 * PV>(u, S::dModel, Ly.inProjT.data(), 2 * P, xz);
     }
@@ -142,6 +140,7 @@ HWY_INLINE void LayerStep(const PreparedLayer& Ly, int dModel, float* HWY_RESTRI
         const V dtSum = hn::SumOfLanes(d, a);
         for (int v = 0; v < PV; ++v) dt[v] = hn::MulAdd(dtSum, hn::Load(d, Ly.dtProjT.data() + v * L), dt[v]);
     } else {
+        alignas(64) float dtr[R]; // (dtRank) x_proj(xc), dt part
         for (int k = 0; k < R; ++k) dtr[k] = DotRow(xc, Ly.xProjDt.data() + k * P, P);
         LinearRow<PV>(dtr, R, Ly.dtProjT.data(), P, dt);
     }
@@ -163,7 +162,7 @@ HWY_INLINE void LayerStep(const PreparedLayer& Ly, int dModel, float* HWY_RESTRI
     const float* A = ScanA(Ly);
     V yv[PV]; // (P) gated scan output
     for (int v = 0; v < PV; ++v) {
-        const V xv = hn::Load(d, xc + v * L);
+        const V xv = xcv[v];
         const V dtx = hn::Mul(dt[v], xv);
         V acc = hn::Zero(d);
         for (int n = 0; n < N; ++n) {
@@ -179,6 +178,7 @@ HWY_INLINE void LayerStep(const PreparedLayer& Ly, int dModel, float* HWY_RESTRI
     // r = r + out_proj(y): the chain starts from r                (LinearImpl, accumulate)
     if constexpr (MV <= kMaxTile) LinearRowV<MV, S::dInner>(yv, Ly.outProjT.data(), S::Mp, r);
     else {
+        alignas(64) float y[S::P]; // (P) gated scan output
         for (int v = 0; v < PV; ++v) hn::Store(yv[v], d, y + v * L);
         LinearRow<MV>(y, S::dInner, Ly.outProjT.data(), S::Mp, r);
     }
