@@ -1,0 +1,50 @@
+#pragma once
+// The bound for a fast float32 path against the float64 reference: the Core issue's 1e-5 (relative
+// L2, output and final state), unless the model itself amplifies float32 rounding beyond it.
+#include "TestSignals.h"
+
+#include "Engine/State.h"
+#include "Model/Weights.h"
+#include "Reference/Reference.h"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <vector>
+
+namespace mfx::test {
+
+constexpr double kTolerance = 1e-5; // relative L2, output and final state (the Core issue's bound)
+
+// How far float32 itself is from float64 on this model and input: the error of the reference's own
+// code evaluated in float32 (referenceForwardFloat32: plain loops, libm's float exp and log1p),
+// output and final state. Strong random models occasionally amplify rounding beyond 1e-5 (about
+// 1 run in 15 of EngineTests' random-shape test, e.g. dModel 64, nLayers 4 at 1.14e-5); then no float32 engine can
+// meet 1e-5, and the bound for that model becomes twice this floor (printed).
+struct Float32Floor {
+    double out = 0, state = 0;
+};
+inline Float32Floor float32Floor(const Model& m, const std::vector<float>& in, const float* cond, const std::vector<double>& ref,
+                                 const ReferenceState& refState) {
+    State st(m.config);
+    const std::vector<double> out64 = referenceForwardFloat32(m, in.data(), cond, in.size(), st);
+    const std::vector<float> out(out64.begin(), out64.end()); // (n) float32 values: exact
+    return {relativeL2(out, ref), stateRelativeError(st, refState)};
+}
+
+// The bounds for one model: kTolerance, unless the engine misses it and float32 itself does too.
+struct Bounds {
+    double out = kTolerance, state = kTolerance;
+};
+inline Bounds boundsFor(double errOut, double errState, const Model& m, const std::vector<float>& in, const float* cond,
+                 const std::vector<double>& ref, const ReferenceState& refState) {
+    if (errOut <= kTolerance && errState <= kTolerance) return {};
+    const Float32Floor f = float32Floor(m, in, cond, ref, refState);
+    Bounds b{std::max(kTolerance, 2 * f.out), std::max(kTolerance, 2 * f.state)};
+    WARN("this model amplifies float32 rounding: plain float32 is " << f.out << " (output) / " << f.state
+                                                                                << " (state) from float64, so the bounds are "
+                                                                                << b.out << " / " << b.state);
+    return b;
+}
+
+} // namespace mfx::test
