@@ -20,7 +20,7 @@ inline const std::vector<SizePreset>& sizePresets() {
     static const std::vector<SizePreset> sizes = {
         {"nano", 8, 4, 4},      // the cheapest: small pedals, many instances
         {"lite", 8, 6, 4},
-        {"standard", 8, 10, 4}, // the default model's size
+        {"standard", 8, 12, 4}, // the default model's size (10 layers until 2026-12-02)
         {"large", 8, 16, 8},    // offline rendering: above the real-time budget of issue 6
     };
     return sizes;

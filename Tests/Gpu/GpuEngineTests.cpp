@@ -94,9 +94,10 @@ TEST_CASE("CUDA backend matches the real-time engine on 10 minutes through the d
     // Guitar-DI-like plucks (peaks up to about -4 dBFS), the input the model was trained for.
     const std::vector<float> in = traintest::pluckSignal(10 * 60 * 48000, 99);
     // This high-gain model amplifies float32 rounding: on this input the real-time engine differs
-    // from float64 by 2e-5 to 5e-5 depending on the weights (4.35e-5 for the shipped 10-layer
-    // default), more than the 1e-5 of random models, and the reference's own code evaluated in
-    // float32 is 4.6e-5 from float64 as well (Tests/Train/DefaultModelTests.cpp; docs/PERFORMANCE.md,
+    // from float64 by 2e-5 to 8e-5 depending on the weights (7.9e-5 for the shipped 12-layer
+    // default, 4.35e-5 for the 10-layer one before it), more than the 1e-5 of random models, and the
+    // reference's own code evaluated in float32 is as far from float64 (7.9e-5 on the shipped default;
+    // Tests/Train/DefaultModelTests.cpp; docs/PERFORMANCE.md,
     // "Why the default-model check is not held to 1e-5"). So the bound is the issue's 1e-5 or three
     // times the engine's own distance from float64 on the first 2e5 samples, whichever is larger,
     // and both are printed.

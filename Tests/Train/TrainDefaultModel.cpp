@@ -4,7 +4,7 @@
 // A maintainer's tool, not a test: `mambafx train` is the user's way to do the same.
 //
 //   mfx_train_default --data DIR -o Resources/Models/default.safetensors [--steps N] [--threads 1]
-//                     [--d-model 8 --layers 10 --d-state 4 --expand 2 --d-conv 4] [--checkpoint F]
+//                     [--d-model 8 --layers 12 --d-state 4 --expand 2 --d-conv 4] [--checkpoint F]
 //                     [--device cpu|cuda|cuda:N]   (gradients on a GPU; validation stays on the CPU)
 //                     [--init-model FILE]           (fine-tune: start from a model's weights, fresh optimiser;
 //                                                   with more --layers than FILE, deepen it: new layers start as identity)
