@@ -93,6 +93,6 @@ TEST_CASE("default model: float32 rounding alone is what separates the engine fr
     if (plainErr <= 1e-5)
         WARN("plain float32 is within 1e-5 of float64 on this default model: the GPU default-model test's bound "
              "(Tests/Gpu/GpuEngineTests.cpp) can go back to the issue's 1e-5");
-    CHECK(engineErr <= 2 * plainErr); // 7.90e-5 against 7.93e-5 for the shipped default (12 layers, 2026-12-02)
+    CHECK(engineErr <= 2 * plainErr); // 8.30e-5 against 8.36e-5 for the shipped default (12 layers, 2026-12-02)
     CHECK(engineErr <= 1e-4);
 }
