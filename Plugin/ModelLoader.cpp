@@ -3,6 +3,7 @@
 
 #include <filesystem>
 
+#include <Engine/RestState.h>
 #include <Model/ModelError.h>
 #include <Model/ModelFile.h>
 
@@ -61,10 +62,19 @@ PreparedModel prepareModel(const LoadRequest& request) {
     loaded->model = model;
 
     PreparedModel prepared;
-    prepared.engine = std::make_unique<RealtimeEngine>(*model, kEngineChannels);
-    prepared.engine->warmUp();
+    prepared.engine = buildEngine(*loaded);
     prepared.loaded = std::move(loaded);
     return prepared;
+}
+
+std::unique_ptr<RealtimeEngine> buildEngine(const LoadedModel& loaded) {
+    auto engine = std::make_unique<RealtimeEngine>(*loaded.model, kEngineChannels);
+    std::vector<float> knobs; // (nCond) the defaults the knobs start at
+    for (const auto& spec : loaded.info.conditioning) knobs.push_back(spec.def);
+    knobs.resize(static_cast<std::size_t>(loaded.model->config.nCond), 0.0f);
+    engine->setInitialState(engineRestState(*loaded.model, knobs.empty() ? nullptr : knobs.data()));
+    engine->warmUp();
+    return engine;
 }
 
 ModelLoader::ModelLoader(Done done, Failed failed, Housekeeping housekeeping)

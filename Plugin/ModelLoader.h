@@ -48,6 +48,11 @@ struct PreparedModel {
 
 inline constexpr int kEngineChannels = 2;
 
+// The engine for `loaded` (2 channels): it starts from, and resets to, the model's rest state with its
+// knobs at their defaults (so loading or resetting a model is silent, not a settling burst), and is
+// warmed up. Throws ModelError. Not for the audio thread.
+std::unique_ptr<RealtimeEngine> buildEngine(const LoadedModel& loaded);
+
 // Reads, parses, validates and prepares. Throws ModelError with the loader's message.
 PreparedModel prepareModel(const LoadRequest& request);
 

@@ -255,10 +255,7 @@ void MambaProcessor::prepareToPlay(double sampleRate, int /*maximumExpectedSampl
         std::unique_ptr<RateChain> chain;
         try {
             std::unique_ptr<RealtimeEngine> engine;
-            if (loaded_) {
-                engine = std::make_unique<RealtimeEngine>(*loaded_->model, kEngineChannels);
-                engine->warmUp();
-            }
+            if (loaded_) engine = buildEngine(*loaded_);
             chain = makeChainLocked(loaded_.get(), std::move(engine));
         } catch (const std::exception& e) {
             lastError_ = std::string("cannot run the model at ") + std::to_string(sampleRate) + " Hz: " + e.what();

@@ -24,6 +24,11 @@ void ChannelState::reset() noexcept {
     for (auto& a : ssm) std::memset(a.data(), 0, a.size() * sizeof(float));
 }
 
+void ChannelState::assign(const ChannelState& other) noexcept {
+    for (std::size_t l = 0; l < conv.size(); ++l) std::memcpy(conv[l].data(), other.conv[l].data(), conv[l].size() * sizeof(float));
+    for (std::size_t l = 0; l < ssm.size(); ++l) std::memcpy(ssm[l].data(), other.ssm[l].data(), ssm[l].size() * sizeof(float));
+}
+
 State ChannelState::toState(const PreparedModel& pm) const {
     const Config& c = pm.config();
     const int dIn = c.dInner(), K1 = c.dConv - 1, N = c.dState, P = pm.dInnerP;

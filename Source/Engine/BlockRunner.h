@@ -18,6 +18,7 @@ struct ChannelState {
 
     explicit ChannelState(const PreparedModel& pm);
     void reset() noexcept;
+    void assign(const ChannelState& other) noexcept; // same model: copies the values, never allocates
     State toState(const PreparedModel& pm) const;
     void fromState(const PreparedModel& pm, const State& s); // throws ModelError on shape mismatch
     std::size_t memoryBytes() const noexcept;

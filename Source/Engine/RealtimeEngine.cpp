@@ -20,6 +20,7 @@ public:
         for (int c = 0; c < numChannels; ++c) states.emplace_back(pm);
     }
     std::vector<ChannelState> states;
+    std::unique_ptr<ChannelState> initial; // what reset() restores; nullptr: zero
 };
 
 RealtimeEngine::RealtimeEngine(const Model& model, int numChannels)
@@ -65,7 +66,19 @@ void RealtimeEngine::setConditioning(const float* values) noexcept {
 
 void RealtimeEngine::reset() noexcept {
     auto& r = static_cast<BlockRunnerWithStates&>(*runner_);
-    for (auto& s : r.states) s.reset();
+    for (auto& s : r.states) {
+        if (r.initial) s.assign(*r.initial);
+        else s.reset();
+    }
+}
+
+void RealtimeEngine::setInitialState(const State& state) {
+    if (!state.allFinite()) throw ModelError("the initial state has non-finite values");
+    auto& r = static_cast<BlockRunnerWithStates&>(*runner_);
+    auto initial = std::make_unique<ChannelState>(*prepared_);
+    initial->fromState(*prepared_, state);
+    r.initial = std::move(initial);
+    reset();
 }
 
 State RealtimeEngine::getState(int channel) const {
@@ -82,6 +95,7 @@ std::size_t RealtimeEngine::memoryBytes() const noexcept {
     const auto& r = static_cast<const BlockRunnerWithStates&>(*runner_);
     std::size_t bytes = prepared_->memoryBytes() + r.scratchBytes();
     for (const auto& s : r.states) bytes += s.memoryBytes();
+    if (r.initial) bytes += r.initial->memoryBytes();
     return bytes;
 }
 

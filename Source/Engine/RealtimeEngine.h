@@ -46,12 +46,18 @@ public:
     // Conditioning values held for all following samples (nCond values; ignored if nCond == 0).
     void setConditioning(const float* values) noexcept;
 
+    // Every channel back to the initial state (zero unless setInitialState() chose another).
     void reset() noexcept;
     State getState(int channel) const;               // allocates: not for the audio thread
     void setState(int channel, const State& state);  // throws ModelError on shape mismatch
+    // The state reset() returns every channel to, applied to every channel now; e.g.
+    // engineRestState(model) (RestState.h), so that a fresh or reset engine is silent under silence
+    // instead of settling (which a high-gain model does loudly).
+    // Allocates: not for the audio thread. Throws ModelError on shape mismatch or a non-finite state.
+    void setInitialState(const State& state);
 
-    // Runs `samples` of silence through every channel and resets the state back to zero afterwards,
-    // touching every buffer once so the first real block has no page faults.
+    // Runs `samples` of silence through every channel and resets the state afterwards (to the initial
+    // state), touching every buffer once so the first real block has no page faults.
     void warmUp(int samples = 2048) noexcept;
 
 private:

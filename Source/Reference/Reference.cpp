@@ -5,6 +5,7 @@
 #include "../Engine/Sanitize.h"
 #include "../Model/ModelError.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace mfx {
@@ -46,8 +47,9 @@ Vec<T> rmsNorm(const Vec<T>& x, const std::vector<float>& w) {
 }
 
 // One step of the Mamba mixer (mamba_simple.py, Mamba.step) for one layer.
+// `dtOut`, if given, receives dt, (dInner).
 template <typename T>
-Vec<T> mixerStep(const Config& c, const LayerWeights& L, const Vec<T>& u, typename StateT<T>::Layer& st) {
+Vec<T> mixerStep(const Config& c, const LayerWeights& L, const Vec<T>& u, typename StateT<T>::Layer& st, Vec<T>* dtOut = nullptr) {
     const int dIn = c.dInner(), N = c.dState, K = c.dConv, R = c.dtRank;
     // xz = in_proj(u); x, z = xz.chunk(2)
     const Vec<T> xz = linear(L.inProj, u, 2 * dIn, c.dModel);
@@ -69,8 +71,10 @@ Vec<T> mixerStep(const Config& c, const LayerWeights& L, const Vec<T>& u, typena
     // dt = softplus(dt_proj(dt) + dt_proj.bias)
     const Vec<T> dtLin = linear(L.dtProjWeight, dtIn, dIn, R, &L.dtProjBias);
     Vec<T> gated(static_cast<size_t>(dIn));
+    if (dtOut) dtOut->assign(static_cast<size_t>(dIn), T(0));
     for (int d = 0; d < dIn; ++d) {
         const T dt = softplus(dtLin[static_cast<size_t>(d)]);
+        if (dtOut) (*dtOut)[static_cast<size_t>(d)] = dt;
         const T x = xc[static_cast<size_t>(d)];
         T yd = 0;
         for (int n = 0; n < N; ++n) {
@@ -86,6 +90,43 @@ Vec<T> mixerStep(const Config& c, const LayerWeights& L, const Vec<T>& u, typena
     return linear(L.outProj, gated, c.dModel, dIn); // out = out_proj(y)
 }
 
+// The mixer at rest under a constant input u: every signal is constant, so the conv window holds
+// the constant conv input x and h solves h = exp(dt A) h + dt B x (the recurrence's fixed point):
+//   h = dt B x / (1 - exp(dt A)) = dt B x / -expm1(dt A).
+// One mixerStep from h = 0 with the window already full of x leaves the window as it is and gives
+// h1 = dt B x, and the same dt (dt does not depend on h), so h = h1 / -expm1(dt A); a second step
+// from that h gives the mixer's constant output (and h again, up to rounding, which is discarded).
+// A decay that rounds to exp(dt A) = 1 (dt A = 0: a lane that integrates forever) has no rest point;
+// its h is left at 0.
+template <typename T>
+Vec<T> mixerRest(const Config& c, const LayerWeights& L, const Vec<T>& u, typename StateT<T>::Layer& st) {
+    const int dIn = c.dInner(), N = c.dState, K = c.dConv;
+    const Vec<T> xz = linear(L.inProj, u, 2 * dIn, c.dModel);
+    for (int d = 0; d < dIn; ++d)
+        for (int k = 0; k < K - 1; ++k) st.conv[static_cast<size_t>(d * (K - 1) + k)] = xz[static_cast<size_t>(d)];
+    std::fill(st.ssm.begin(), st.ssm.end(), T(0));
+    Vec<T> dt;
+    mixerStep(c, L, u, st, &dt);
+    for (int d = 0; d < dIn; ++d)
+        for (int n = 0; n < N; ++n) {
+            const T A = -std::exp(static_cast<T>(L.ALog[static_cast<size_t>(d * N + n)]));
+            const T gap = -std::expm1(dt[static_cast<size_t>(d)] * A); // 1 - exp(dt A), in (0, 1]
+            T& h = st.ssm[static_cast<size_t>(d * N + n)];
+            h = gap > T(0) ? h / gap : T(0);
+        }
+    const auto rest = st.ssm;
+    Vec<T> out = mixerStep(c, L, u, st);
+    st.ssm = rest;
+    return out;
+}
+
+// r = embedding([sample, cond...])
+template <typename T>
+Vec<T> embed(const Model& model, const Vec<T>& features) {
+    return linear(model.weights.embeddingWeight, features, model.config.dModel, 1 + model.config.nCond,
+                  &model.weights.embeddingBias);
+}
+
 template <typename T>
 std::vector<double> forward(const Model& model, const float* in, const float* cond, std::size_t n, StateT<T>& state) {
     const Config& c = model.config;
@@ -98,8 +139,7 @@ std::vector<double> forward(const Model& model, const float* in, const float* co
         features[0] = sample;
         for (int j = 0; j < c.nCond; ++j)
             features[static_cast<size_t>(1 + j)] = cond ? static_cast<T>(sanitizeSample(cond[t * static_cast<size_t>(c.nCond) + static_cast<size_t>(j)])) : T(0);
-        // r = embedding([sample, cond...])
-        Vec<T> r = linear(W.embeddingWeight, features, c.dModel, 1 + c.nCond, &W.embeddingBias);
+        Vec<T> r = embed(model, features);
         // r = r + mixer(norm(r)) for each block
         for (int l = 0; l < c.nLayers; ++l) {
             const auto& L = W.layers[static_cast<size_t>(l)];
@@ -116,6 +156,33 @@ std::vector<double> forward(const Model& model, const float* in, const float* co
 }
 
 } // namespace
+
+ReferenceState referenceRestState(const Model& model, const float* cond) {
+    const Config& c = model.config;
+    ReferenceState state(c);
+    Vec<double> features(static_cast<size_t>(1 + c.nCond), 0.0); // [sample 0, cond...]
+    for (int j = 0; j < c.nCond; ++j) features[static_cast<size_t>(1 + j)] = cond ? sanitizeSample(cond[j]) : 0.0;
+    Vec<double> r = embed(model, features);
+    for (int l = 0; l < c.nLayers; ++l) {
+        const auto& L = model.weights.layers[static_cast<size_t>(l)];
+        const Vec<double> m = mixerRest(c, L, rmsNorm(r, L.norm), state.layers[static_cast<size_t>(l)]);
+        for (int i = 0; i < c.dModel; ++i) r[static_cast<size_t>(i)] += m[static_cast<size_t>(i)];
+    }
+    return state;
+}
+
+State restState(const Model& model, const float* cond) {
+    const ReferenceState exact = referenceRestState(model, cond);
+    State s(model.config);
+    for (std::size_t l = 0; l < s.layers.size(); ++l) {
+        std::transform(exact.layers[l].conv.begin(), exact.layers[l].conv.end(), s.layers[l].conv.begin(),
+                       [](double v) { return static_cast<float>(v); });
+        std::transform(exact.layers[l].ssm.begin(), exact.layers[l].ssm.end(), s.layers[l].ssm.begin(),
+                       [](double v) { return static_cast<float>(v); });
+    }
+    if (!s.allFinite()) throw ModelError("the model has no finite rest state (its state under silence overflows)");
+    return s;
+}
 
 std::vector<double> referenceForward(const Model& model, const float* in, const float* cond, std::size_t n,
                                      ReferenceState& state) {

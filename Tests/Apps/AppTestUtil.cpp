@@ -3,6 +3,7 @@
 
 #include <Engine/OfflineRenderer.h>
 #include <Engine/RealtimeEngine.h>
+#include <Engine/RestState.h>
 #include <Model/ModelFile.h>
 #include <Model/RandomModel.h>
 
@@ -180,9 +181,10 @@ std::vector<float> interleave(const std::vector<std::vector<float>>& channels) {
 }
 
 std::vector<float> renderRealtime(const Model& model, const std::vector<float>& mono, int block,
-                                  const std::vector<float>& conditioning) {
+                                  const std::vector<float>& conditioning, bool atRest) {
     RealtimeEngine engine(model, 1);
     if (!conditioning.empty()) engine.setConditioning(conditioning.data());
+    if (atRest) engine.setInitialState(engineRestState(model, conditioning.empty() ? nullptr : conditioning.data()));
     std::vector<float> out(mono.size());
     for (std::size_t i = 0; i < mono.size(); i += static_cast<std::size_t>(block)) {
         const int n = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(block), mono.size() - i));
@@ -193,6 +195,7 @@ std::vector<float> renderRealtime(const Model& model, const std::vector<float>& 
 
 std::vector<float> renderOffline(const Model& model, const std::vector<float>& mono) {
     OfflineRenderer renderer(model, 1);
+    renderer.setState(0, engineRestState(model));
     std::vector<float> out(mono.size());
     renderer.process(0, mono.data(), out.data(), mono.size());
     return out;

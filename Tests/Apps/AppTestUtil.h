@@ -64,9 +64,10 @@ std::vector<float> noiseSignal(std::size_t n, std::uint64_t seed, float amplitud
 std::vector<float> sineMix(std::size_t n, double sampleRate, std::uint64_t seed, double fmax = 8000.0);
 std::vector<float> interleave(const std::vector<std::vector<float>>& channels);
 
-// References through the core directly.
+// References through the core directly, from the model's rest state at the conditioning values (as
+// `mambafx render` starts by default) or, with atRest false, from the zero state.
 std::vector<float> renderRealtime(const Model& model, const std::vector<float>& mono, int block = 512,
-                                  const std::vector<float>& conditioning = {});
+                                  const std::vector<float>& conditioning = {}, bool atRest = true);
 std::vector<float> renderOffline(const Model& model, const std::vector<float>& mono);
 
 // Files in `dir` (recursively) whose name contains ".tmp-".

@@ -9,6 +9,7 @@
 #include <common/RenderSelect.h>
 
 #include <Backend/Backend.h>
+#include <Engine/RestState.h>
 
 #include <catch2/catch.hpp>
 
@@ -155,7 +156,9 @@ TEST_CASE("a batch over several workers renders every file once, bitwise, with o
     std::ostringstream out;
     auto* coutBuf = std::cout.rdbuf(out.rdbuf());
     CaptureStderr err(dir / "stderr.txt");
-    const BatchResult result = renderBatch(plan.jobs, model, workers, RenderSettings{}, options);
+    RenderSettings settings;
+    settings.initialState = engineRestState(model); // as `mambafx render` does by default
+    const BatchResult result = renderBatch(plan.jobs, model, workers, settings, options);
     const std::string progress = err.text();
     std::cout.rdbuf(coutBuf);
 

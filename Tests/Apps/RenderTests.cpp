@@ -1,5 +1,5 @@
 // What `mambafx render` writes: bitwise the core's output at the model's rate, each channel with its
-// own state, time-aligned and length-preserving sample rate conversion, gains, dry/wet mix and
+// own state (from the model's rest state, or zero with --initial-state zero), time-aligned and length-preserving sample rate conversion, gains, dry/wet mix and
 // output formats.
 #include "AppTestUtil.h"
 
@@ -270,5 +270,41 @@ TEST_CASE("conditioning: the model's defaults, --cond NAME=VALUE, and range chec
     const auto notNumber = render(modelPath, dir / "in.wav", dir / "bad.wav", {"--cond", "drive=loud"});
     CHECK(notNumber.code == 2);
     CHECK_THAT(notNumber.err, Contains("not a number"));
+    CHECK_FALSE(fs::exists(dir / "bad.wav"));
+}
+
+TEST_CASE("every file starts from the model's rest state (silence renders as silence); --initial-state zero", "[apps]") {
+    TempDir dir;
+    Config config = smallConfig(48000.0);
+    config.nCond = 1;
+    Model model = makeModel(config, 31);
+    model.metadata[meta::conditioning] = R"([{"name":"drive","min":0,"max":1,"default":0.6}])";
+    const auto modelPath = saveTestModel(model, dir / "m.safetensors");
+    auto x = noiseSignal(20000, 8);
+    std::fill(x.begin(), x.begin() + 4800, 0.0f); // 0.1 s of silence, then noise
+    writeAudio(dir / "in.wav", x, 1, 48000, kFloatWav);
+
+    const auto rest = render(modelPath, dir / "in.wav", dir / "rest.wav");
+    INFO(rest.err);
+    REQUIRE(rest.code == 0);
+    const auto y = readAudio(dir / "rest.wav").samples;
+    CHECK(bitwiseEqual(y, renderRealtime(model, x, 512, {0.6f})));
+    float wiggle = 0.0f; // over the silent lead-in: float32 rounding of the rest point only
+    for (std::size_t t = 0; t < 4800; ++t) wiggle = std::max(wiggle, std::abs(y[t] - y[0]));
+    CHECK(wiggle <= 1e-5f * std::max(1.0f, std::abs(y[0])));
+
+    const auto zero = render(modelPath, dir / "in.wav", dir / "zero.wav", {"--initial-state", "zero"});
+    INFO(zero.err);
+    REQUIRE(zero.code == 0);
+    const auto z = readAudio(dir / "zero.wav").samples;
+    CHECK(bitwiseEqual(z, renderRealtime(model, x, 512, {0.6f}, false)));
+    float settling = 0.0f;
+    for (std::size_t t = 0; t < 4800; ++t) settling = std::max(settling, std::abs(z[t] - y[t]));
+    INFO("from zero the model settles: up to " << settling << " from its rest output over the lead-in");
+    CHECK(settling > 0.0f);
+
+    const auto bad = render(modelPath, dir / "in.wav", dir / "bad.wav", {"--initial-state", "warm"});
+    CHECK(bad.code == 2);
+    CHECK_THAT(bad.err, Contains("--initial-state warm is not known; use rest or zero"));
     CHECK_FALSE(fs::exists(dir / "bad.wav"));
 }

@@ -2,7 +2,7 @@
 // private name, no audio hardware needed), the mambafx binary, and mfx_jack_player feeding a known
 // file into the live app's input.
 //
-// What "equal" means here. The live app runs the model from zero state at its first callback. The
+// What "equal" means here. The live app runs the model from its rest state at its first callback. The
 // dummy driver and the player deliver zeros until the player sees its port connected (RtAudio
 // connects the ports right after activating the client), and the file then starts exactly at a
 // period boundary. So what the model sees is zeros(k) + file + zeros, k a multiple of the period.
@@ -18,6 +18,7 @@
 
 #include <Engine/OfflineRenderer.h>
 #include <Engine/RealtimeEngine.h>
+#include <Engine/RestState.h>
 
 #include <catch2/catch.hpp>
 
@@ -88,6 +89,7 @@ bool waitFor(const std::function<bool()>& cond, double seconds) {
 
 std::vector<float> render(const Model& model, const std::vector<float>& x) {
     OfflineRenderer r(model, 1);
+    r.setState(0, engineRestState(model)); // where the live app's engines start
     std::vector<float> y(x.size());
     r.process(0, x.data(), y.data(), x.size());
     return y;

@@ -62,6 +62,7 @@ std::vector<float> offlineResampled(const Model& model, const std::vector<float>
     m += up.flush(mid.data() + m, mid.size() - m);
     mid.resize(m);
     RealtimeEngine engine(model, 1);
+    engine.setInitialState(engineRestState(model)); // where the plugin's engines start
     engine.process(mid.data(), mid.data(), static_cast<int>(mid.size()));
     std::vector<float> out(in.size() + 4096);
     auto d = down.process(mid.data(), mid.size(), out.data(), out.size());

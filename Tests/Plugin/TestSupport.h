@@ -2,6 +2,7 @@
 // Shared pieces of the plugin tests: random test models as file bytes, test signals, block
 // patterns, bitwise comparison, and the core engine's output as the reference.
 #include <Engine/RealtimeEngine.h>
+#include <Engine/RestState.h>
 #include <Model/ModelFile.h>
 #include <Model/RandomModel.h>
 
@@ -65,10 +66,19 @@ inline Signal testSignal(int channels, int n, std::uint64_t seed) {
     return s;
 }
 
-// The core engine's output for `in` (each channel with its own state), optionally with held conditioning.
+// The knob defaults testModel() writes (0.5 for every knob): the plugin's engines start at the rest
+// state for them.
+inline std::vector<float> defaultKnobs(const Model& model) {
+    return std::vector<float>(static_cast<size_t>(model.config.nCond), 0.5f);
+}
+
+// The core engine's output for `in` (each channel with its own state), optionally with held
+// conditioning, from the model's rest state at its knob defaults (where the plugin starts).
 inline Signal engineOutput(const Model& model, const Signal& in, const std::vector<float>& cond = {}) {
     RealtimeEngine engine(model, static_cast<int>(in.size()));
     if (!cond.empty()) engine.setConditioning(cond.data());
+    const auto knobs = defaultKnobs(model);
+    engine.setInitialState(engineRestState(model, knobs.empty() ? nullptr : knobs.data()));
     Signal out = in;
     for (size_t c = 0; c < in.size(); ++c)
         engine.processChannel(static_cast<int>(c), in[c].data(), out[c].data(), static_cast<int>(in[c].size()));

@@ -54,6 +54,8 @@ public:
             outPtr_[c] = planarOut_.data() + c * modelWindow_;
         }
         if (model.config.nCond > 0 && !settings.conditioning.empty()) backend_.setConditioning(settings.conditioning.data());
+        if (settings.initialState)
+            for (int c = 0; c < channels; ++c) backend_.setState(c, *settings.initialState);
     }
 
     bool resampled() const { return up_.has_value(); }

@@ -13,10 +13,12 @@
 #include "RenderPlan.h"
 
 #include <Dsp/Resampler.h>
+#include <Engine/State.h>
 #include <Model/Weights.h>
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <vector>
 
 namespace mfx {
@@ -32,6 +34,7 @@ struct RenderSettings {
     ResamplerQuality quality = ResamplerQuality::Best;
     std::size_t windowFrames = 1 << 16; // file frames read per step
     std::vector<float> conditioning;    // (nCond) held values
+    std::optional<State> initialState;  // every stream starts here (mambafx render: engineRestState()); none: zero
 };
 
 struct RenderStats {

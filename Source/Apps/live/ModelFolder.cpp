@@ -2,6 +2,7 @@
 
 #include "DeviceChoice.h"
 
+#include <Engine/RestState.h>
 #include <Model/ModelFile.h>
 
 #include <algorithm>
@@ -60,7 +61,8 @@ LoadedEngine buildEngine(const Model& model, const fs::path& path, double modelR
     out.summary = model.config.summary();
     checkModelRate(out.name, model.config.sampleRate, modelRate);
     out.engine = std::make_unique<RealtimeEngine>(model, channels);
-    out.engine->warmUp(); // touches every buffer, then resets the state to zero
+    out.engine->setInitialState(engineRestState(model)); // silent under silence from the first sample (no conditioning: 0)
+    out.engine->warmUp(); // touches every buffer, then resets to that state
     return out;
 }
 

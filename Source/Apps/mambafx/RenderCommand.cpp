@@ -14,6 +14,9 @@
 #include <common/RenderSelect.h>
 #include <common/RenderSetup.h>
 
+#include <Engine/RestState.h>
+#include <Model/ModelError.h>
+
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -45,6 +48,7 @@ struct RenderOptions {
     int threads = 0;
     std::string quality = "best";
     std::string scan = "lanes";
+    std::string initialState = "rest";
     std::vector<std::string> conditioning;
     bool overwrite = false;
     bool skipExisting = false;
@@ -92,6 +96,8 @@ void runRender(const RenderOptions& o) {
     }
     const auto quality = parseResamplerQuality(o.quality);
     if (!quality) throw UsageError("--resample-quality " + o.quality + " is not known; use best, medium or fast");
+    if (o.initialState != "rest" && o.initialState != "zero")
+        throw UsageError("--initial-state " + o.initialState + " is not known; use rest or zero");
 
     // 2. Inputs -> jobs, with every file problem reported before any work starts.
     const Plan plan = planRender(request);
@@ -113,6 +119,13 @@ void runRender(const RenderOptions& o) {
     settings.mix = static_cast<float>(o.mix);
     settings.quality = *quality;
     settings.conditioning = resolveConditioning(model, o.conditioning);
+    if (o.initialState == "rest") {
+        try {
+            settings.initialState = engineRestState(model, settings.conditioning.empty() ? nullptr : settings.conditioning.data());
+        } catch (const ModelError& e) {
+            throw Failure(model.name() + ": " + e.what() + "; render with --initial-state zero");
+        }
+    }
     OfflineOptions cpuOptions;
     cpuOptions.numThreads = o.threads;
     cpuOptions.windowSamples = settings.windowFrames;
@@ -193,6 +206,10 @@ void addRenderCommand(CLI::App& app) {
                     "CPU path's scan: lanes (channel lanes on threads, bitwise the plugin's output; default) or chunked "
                     "(time-parallel: time chunks on threads, within 1e-5 of it)")
         ->type_name("MODE");
+    cmd->add_option("--initial-state", o->initialState,
+                    "Each file starts from: rest (the model's state under silence, so silence renders as silence; "
+                    "default) or zero (all state 0: a model settles audibly over its first milliseconds)")
+        ->type_name("STATE");
     cmd->add_flag("--overwrite", o->overwrite, "Replace existing output files (inputs are never overwritten)");
     cmd->add_flag("--skip-existing", o->skipExisting,
                   "Leave existing outputs alone and render only the missing ones (resumes an interrupted batch)");
