@@ -57,7 +57,8 @@ inline constexpr const char* author = "author";
 inline constexpr const char* license = "license";
 inline constexpr const char* date = "date";
 inline constexpr const char* trainEsr = "train_esr";
-inline constexpr const char* validationEsr = "validation_esr";
+inline constexpr const char* validationEsr = "validation_esr";          // from the zero state (the Capture issue's definition)
+inline constexpr const char* validationEsrRest = "validation_esr_rest"; // from the rest state (engineRestState), where the products start
 inline constexpr const char* inputLevelDbu = "input_level_dbu";   // calibration: 0 dBFS input = this dBu
 inline constexpr const char* outputLevelDbu = "output_level_dbu";
 inline constexpr const char* conditioning = "conditioning"; // JSON array [{"name":..,"min":..,"max":..,"default":..}]

@@ -1,6 +1,8 @@
 #include "Trainer.h"
 #include "Parallel.h"
 #include "../Engine/RealtimeEngine.h"
+#include "../Engine/RestState.h"
+#include "../Model/ModelError.h"
 
 #include <algorithm>
 #include <cmath>
@@ -147,7 +149,7 @@ StepResult Trainer::step() {
     return res;
 }
 
-std::vector<float> renderRecording(const Model& model, const Recording& r) {
+std::vector<float> renderRecording(const Model& model, const Recording& r, bool fromRest) {
     // A diverged model (a weight no longer finite) cannot be prepared for the engine: its output is
     // NaN, so validationEsr says NaN and the caller stops the run.
     for (const auto& t : tensorTable(model.config, model.weights))
@@ -155,6 +157,13 @@ std::vector<float> renderRecording(const Model& model, const Recording& r) {
             if (!std::isfinite(v)) return std::vector<float>(r.input.size(), std::numeric_limits<float>::quiet_NaN());
     RealtimeEngine engine(model, 1);
     if (model.config.nCond > 0) engine.setConditioning(r.cond.data());
+    if (fromRest) {
+        try {
+            engine.setInitialState(engineRestState(model, model.config.nCond > 0 ? r.cond.data() : nullptr));
+        } catch (const ModelError&) { // no finite rest state: a diverged model, as above
+            return std::vector<float>(r.input.size(), std::numeric_limits<float>::quiet_NaN());
+        }
+    }
     std::vector<float> out(r.input.size());
     const std::size_t chunk = 1 << 16;
     for (std::size_t pos = 0; pos < r.input.size(); pos += chunk) {
@@ -164,13 +173,14 @@ std::vector<float> renderRecording(const Model& model, const Recording& r) {
     return out;
 }
 
-double validationEsr(const Model& model, const std::vector<Recording>& recs, int threads, std::vector<std::vector<float>>* outputs) {
+double validationEsr(const Model& model, const std::vector<Recording>& recs, int threads, std::vector<std::vector<float>>* outputs,
+                     bool fromRest) {
     if (recs.empty()) return -1.0;
     std::vector<std::vector<float>> preds(recs.size());
     const int nThreads = std::max(1, std::min<int>(threads, static_cast<int>(recs.size())));
     auto work = [&](int w) {
         for (std::size_t i = static_cast<std::size_t>(w); i < recs.size(); i += static_cast<std::size_t>(nThreads))
-            preds[i] = renderRecording(model, recs[i]);
+            preds[i] = renderRecording(model, recs[i], fromRest);
     };
     runOnThreads(nThreads, work);
     const double e = esrOverRecordings(recs, preds);

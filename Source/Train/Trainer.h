@@ -40,14 +40,16 @@ struct StepResult {
     double lr = 0;
 };
 
-// Output of `model` for a whole recording from zero state: the real-time engine's output (what the
-// plugin, `mambafx live` and `mambafx render --device cpu` produce).
-std::vector<float> renderRecording(const Model& model, const Recording& r);
+// Output of `model` for a whole recording through the real-time engine, from zero state (the
+// Capture issue's validation) or, with fromRest, from the model's rest state at the recording's
+// conditioning (engineRestState: where the plugin, `mambafx live` and `mambafx render` start).
+std::vector<float> renderRecording(const Model& model, const Recording& r, bool fromRest = false);
 // Plain ESR over every recording (summed numerators / summed denominators), each run whole from zero
-// state, recordings spread over `threads`. If `outputs` is given it receives each prediction.
-// NaN when the targets are silent or a target or predicted sample is not finite (both validationEsr).
+// state (or the rest state), recordings spread over `threads`. If `outputs` is given it receives each
+// prediction. NaN when the targets are silent or a target or predicted sample is not finite (both
+// validationEsr).
 double validationEsr(const Model& model, const std::vector<Recording>& recs, int threads,
-                     std::vector<std::vector<float>>* outputs = nullptr);
+                     std::vector<std::vector<float>>* outputs = nullptr, bool fromRest = false);
 
 // The same with every recording rendered whole through a render backend (Backend.h: the offline
 // CPU path or CUDA), i.e. exactly what the engines produce; the backend is prepared for `model`.

@@ -215,6 +215,7 @@ TEST_CASE("train: a short conditioned run writes the model with its metadata and
     CHECK(m.metadata.at("name") == "Test amp");
     CHECK(m.metadata.at("author") == "CI");
     CHECK(std::stod(m.metadata.at("validation_esr")) < 1.0);
+    CHECK(std::stod(m.metadata.at("validation_esr_rest")) < 1.0); // the same from the rest state (conditioned: at each take's knob)
     const auto cond = nlohmann::json::parse(m.metadata.at("conditioning"));
     REQUIRE(cond.size() == 1);
     CHECK(cond[0]["name"] == "gain");

@@ -200,6 +200,7 @@ static int run(int argc, char** argv) {
             m.metadata[meta::license] = "MIT";
             m.metadata["sample_rate"] = std::to_string(rate);
             m.metadata[meta::validationEsr] = std::to_string(e);
+            m.metadata[meta::validationEsrRest] = std::to_string(validationEsr(m, trainer.validationSet(), 1, nullptr, true));
             m.metadata[meta::trainEsr] = std::to_string(pendingTrainLoss);
             char lossNote[160];
             std::snprintf(lossNote, sizeof lossNote, "%s, %zu-sample segments after %zu samples of warm-up, batch %d",

@@ -209,6 +209,8 @@ void runTrain(const TrainArgs& a) {
         m.metadata[meta::license] = a.license;
         m.metadata["sample_rate"] = std::to_string(data.sampleRate);
         m.metadata[meta::validationEsr] = fmt(esrVal, 6);
+        // From the rest state too: what the plugin, `mambafx live` and `mambafx render` produce.
+        m.metadata[meta::validationEsrRest] = fmt(validationEsr(m, trainer.validationSet(), o.threads, nullptr, true), 6);
         m.metadata[meta::trainEsr] = fmt(trainLoss, 6);
         m.metadata["size"] = a.size;
         std::string lossText = a.preEmphasis > 0 ? "ESR with pre-emphasis " + fmt(a.preEmphasis, 2) : std::string("plain ESR");
