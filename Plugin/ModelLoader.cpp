@@ -62,17 +62,23 @@ PreparedModel prepareModel(const LoadRequest& request) {
     loaded->model = model;
 
     PreparedModel prepared;
-    prepared.engine = buildEngine(*loaded);
+    prepared.engine = buildEngine(*loaded, request.userLoad ? std::vector<float>{} : request.knobs);
     prepared.loaded = std::move(loaded);
     return prepared;
 }
 
-std::unique_ptr<RealtimeEngine> buildEngine(const LoadedModel& loaded) {
+std::unique_ptr<RealtimeEngine> buildEngine(const LoadedModel& loaded, const std::vector<float>& knobs) {
     auto engine = std::make_unique<RealtimeEngine>(*loaded.model, kEngineChannels);
-    std::vector<float> knobs; // (nCond) the defaults the knobs start at
-    for (const auto& spec : loaded.info.conditioning) knobs.push_back(spec.def);
-    knobs.resize(static_cast<std::size_t>(loaded.model->config.nCond), 0.0f);
-    engine->setInitialState(engineRestState(*loaded.model, knobs.empty() ? nullptr : knobs.data()));
+    std::vector<float> values; // (nCond) in the model's units
+    const auto& specs = loaded.info.conditioning;
+    for (std::size_t i = 0; i < specs.size(); ++i)
+        values.push_back(i < knobs.size() ? specs[i].fromNormalised(knobs[i]) : specs[i].def);
+    values.resize(static_cast<std::size_t>(loaded.model->config.nCond), 0.0f);
+    try {
+        engine->setInitialState(engineRestState(*loaded.model, values.empty() ? nullptr : values.data()));
+    } catch (const ModelError& e) {
+        throw ModelError(std::string(e.what()) + ": the model is unusable; retrain or re-export it");
+    }
     engine->warmUp();
     return engine;
 }

@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 namespace mfx::plugin {
 
@@ -38,6 +39,7 @@ struct LoadRequest {
     juce::String path;       // remembered with bytes (the session's original path)
     ModelOrigin origin = ModelOrigin::File;
     bool userLoad = false;   // chosen by the user: knobs go to the model's defaults, file goes to the recent list
+    std::vector<float> knobs; // positions (0..1) the knobs will be at (a restored session's); empty: the model's defaults
     std::uint64_t sequence = 0;
 };
 
@@ -49,9 +51,10 @@ struct PreparedModel {
 inline constexpr int kEngineChannels = 2;
 
 // The engine for `loaded` (2 channels): it starts from, and resets to, the model's rest state with its
-// knobs at their defaults (so loading or resetting a model is silent, not a settling burst), and is
-// warmed up. Throws ModelError. Not for the audio thread.
-std::unique_ptr<RealtimeEngine> buildEngine(const LoadedModel& loaded);
+// knobs at `knobs` (positions 0..1, one per knob; missing ones at the model's defaults), so loading or
+// resetting a model is silent, not a settling burst; and it is warmed up. Throws ModelError. Not for
+// the audio thread.
+std::unique_ptr<RealtimeEngine> buildEngine(const LoadedModel& loaded, const std::vector<float>& knobs = {});
 
 // Reads, parses, validates and prepares. Throws ModelError with the loader's message.
 PreparedModel prepareModel(const LoadRequest& request);

@@ -255,7 +255,7 @@ void MambaProcessor::prepareToPlay(double sampleRate, int /*maximumExpectedSampl
         std::unique_ptr<RateChain> chain;
         try {
             std::unique_ptr<RealtimeEngine> engine;
-            if (loaded_) engine = buildEngine(*loaded_);
+            if (loaded_) engine = buildEngine(*loaded_, knobPositions());
             chain = makeChainLocked(loaded_.get(), std::move(engine));
         } catch (const std::exception& e) {
             lastError_ = std::string("cannot run the model at ") + std::to_string(sampleRate) + " Hz: " + e.what();
@@ -296,6 +296,12 @@ void MambaProcessor::getStateInformation(juce::MemoryBlock& destData) {
     copyXmlToBinary(root, destData);
 }
 
+std::vector<float> MambaProcessor::knobPositions() const {
+    std::vector<float> knobs(static_cast<std::size_t>(kCondParams));
+    for (int i = 0; i < kCondParams; ++i) knobs[static_cast<std::size_t>(i)] = cond_[i]->load();
+    return knobs;
+}
+
 void MambaProcessor::setStateInformation(const void* data, int sizeInBytes) {
     const auto xml = getXmlFromBinary(data, sizeInBytes);
     if (xml == nullptr || !xml->hasTagName(kStateTag)) {
@@ -307,6 +313,7 @@ void MambaProcessor::setStateInformation(const void* data, int sizeInBytes) {
     applyCondDefaults_ = false; // the session's knob values win over a model's defaults
     if (auto* params = xml->getChildByName(apvts_.state.getType()))
         apvts_.replaceState(juce::ValueTree::fromXml(*params));
+    const std::vector<float> knobs = knobPositions(); // the engine starts at rest for these
 
     snapSmoothers_ = true; // picked up by the next processBlock
     const auto* m = xml->getChildByName(kModelTag);
@@ -318,6 +325,7 @@ void MambaProcessor::setStateInformation(const void* data, int sizeInBytes) {
     request.path = m->getStringAttribute("path");
     request.origin = ModelOrigin::Session;
     request.sequence = nextSequence();
+    request.knobs = knobs;
     if (modelOriginFromString(m->getStringAttribute("origin")) == ModelOrigin::Default) request.origin = ModelOrigin::Default;
     juce::MemoryBlock bytes;
     if (bytes.fromBase64Encoding(m->getStringAttribute("bytes")) && bytes.getSize() > 0)

@@ -22,6 +22,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 namespace mfx::plugin {
 
@@ -96,6 +97,7 @@ private:
     std::atomic<float>* bypass_ = nullptr;
     std::atomic<float>* linked_ = nullptr;
     std::atomic<float>* cond_[kCondParams] = {};
+    std::vector<float> knobPositions() const; // (kCondParams) the conditioning knobs now, 0..1
     juce::AudioProcessorParameter* bypassParam_ = nullptr;
 
     // Model state shared by non-audio threads (guarded by installMutex_).

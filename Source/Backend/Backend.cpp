@@ -28,6 +28,7 @@ public:
     void reset() override { check(); renderer_->reset(); }
     State getState(int stream) const override { check(); return renderer_->getState(stream); }
     void setState(int stream, const State& state) override { check(); renderer_->setState(stream, state); }
+    bool bitwiseEngine() const override { return options_.scan == ScanMode::ChannelParallel; }
 
 private:
     void check() const {

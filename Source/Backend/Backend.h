@@ -28,6 +28,10 @@ public:
     virtual void reset() = 0;
     virtual State getState(int stream) const = 0;
     virtual void setState(int stream, const State& state) = 0;
+    // True when the output is bitwise the real-time engine's (the CPU path with its lane scan); false
+    // for other arithmetic (the chunked scan, CUDA), whose float32 fixed points under silence lie a
+    // rounding error from the engine's.
+    virtual bool bitwiseEngine() const { return false; }
 };
 
 // The CPU offline path behind the backend interface.

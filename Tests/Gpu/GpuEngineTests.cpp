@@ -2,12 +2,14 @@
 //  - 10^7 + 3 samples against the offline renderer, and the first 2*10^5 against the reference;
 //  - 10 minutes at 48 kHz against the real-time engine.
 // Both use a trained-like random model (projections at twice the reference init, skip 0.5); the
-// 10-minute check also runs through the shipped default model on plucked-guitar-like input.
+// 10-minute check also runs through the shipped default model on plucked-guitar-like input. Renders
+// start where `mambafx render` starts them, at the model's rest state, in the last test.
 #include "GpuTestSupport.h"
 #include "../Core/TrainSignals.h"
 
 #include "Engine/OfflineRenderer.h"
 #include "Engine/RealtimeEngine.h"
+#include "Engine/RestState.h"
 #include "Model/ModelFile.h"
 
 #include <filesystem>
@@ -111,4 +113,79 @@ TEST_CASE("CUDA backend matches the real-time engine on 10 minutes through the d
     const double bound = std::max(kTolerance, 3 * engineErr);
     std::printf("[errors] default model: real-time engine vs float64 on 2e5 samples %.3g; GPU bound %.3g\n", engineErr, bound);
     checkAgainstEngine(model, in, "10 min through the default model vs real-time engine", bound);
+}
+
+TEST_CASE("CUDA backend from the rest state (where mambafx render starts): quiet under silence, then the engine's output", "[gpu][rest]") {
+    MFX_REQUIRE_GPU();
+    std::filesystem::path path = "Resources/Models/default.safetensors";
+    if (!std::filesystem::exists(path)) path = std::filesystem::path(MFX_SOURCE_DIR) / path;
+    REQUIRE(std::filesystem::exists(path));
+    const Model shipped = loadModel(path.string());
+    struct Case {
+        const char* name;
+        Model model;
+        bool amplifiesRounding; // the shipped default: bound by the engine's own float32 error
+    };
+    for (const Case& k : {Case{"strong random model, reference size", strongModel(referenceSize(), 33), false},
+                          Case{"default model", shipped, true}}) {
+        INFO(k.name);
+        const State rest = engineRestState(k.model);
+        // 1 s of silence, then 20 s of plucks
+        std::vector<float> in(48000, 0.0f);
+        const auto plucks = traintest::pluckSignal(20 * 48000, 7);
+        in.insert(in.end(), plucks.begin(), plucks.end());
+        RealtimeEngine engine(k.model, 1);
+        engine.setInitialState(rest);
+        std::vector<float> rt(in.size());
+        for (std::size_t t = 0; t < in.size(); t += 4096)
+            engine.process(in.data() + t, rt.data() + t, static_cast<int>(std::min<std::size_t>(4096, in.size() - t)));
+        // the default model amplifies float32 rounding (see the 10-minute test): 3x the engine's own
+        // distance from float64 there; 1e-5 for the random model
+        double bound = kTolerance;
+        if (k.amplifiesRounding) {
+            const std::size_t m = 100000;
+            ReferenceState rs;
+            rs.layers.resize(rest.layers.size());
+            for (std::size_t l = 0; l < rest.layers.size(); ++l) {
+                rs.layers[l].conv.assign(rest.layers[l].conv.begin(), rest.layers[l].conv.end());
+                rs.layers[l].ssm.assign(rest.layers[l].ssm.begin(), rest.layers[l].ssm.end());
+            }
+            const std::vector<double> ref = referenceForward(k.model, in.data(), nullptr, m, rs);
+            bound = std::max(kTolerance, 3 * relL2(rt.data(), ref.data(), m));
+        }
+        for (const Variant& v : {variants()[0], variants()[1]}) {
+            INFO(v.name);
+            // Straight from the engine's rest state the GPU's own rounding rings a little (the
+            // default model: 2.7e-4 to 4.1e-4 measured); the render pipeline therefore settles a
+            // backend that is not bitwise the engine with kSettleSamples of silence first, as here.
+            // That removes the ring but not the GPU's float32 floor on the default model: its
+            // chunked scan rounds differently at each position in a chunk, and this high-gain model
+            // amplifies that into 1.4e-4 to 1.6e-4 (-76 dBFS) under silence too, the same floor as
+            // its distance from the engine on music (1.5e-4 relative L2). For random models both
+            // stay within the issue's 1e-5.
+            const auto wiggleOver = [&](const std::vector<float>& out) {
+                double w = 0; // over the silent second, from its own last silent sample
+                for (std::size_t t = 0; t < 48000; ++t) w = std::max(w, std::fabs(static_cast<double>(out[t]) - out[47999]));
+                return w;
+            };
+            auto raw = makeGpu(k.model, 1, (1u << 18) + 7, v);
+            raw->setState(0, rest);
+            const double unsettled = wiggleOver(runGpu1(*raw, in));
+            auto gpu = makeGpu(k.model, 1, (1u << 18) + 7, v);
+            gpu->setState(0, rest);
+            runGpu1(*gpu, std::vector<float>(kSettleSamples, 0.0f));
+            REQUIRE(gpu->bitwiseEngine() == false);
+            const std::vector<float> out = runGpu1(*gpu, in);
+            const double wiggle = wiggleOver(out);
+            const double err = relL2(out, rt);
+            const double stateErr = stateRelativeError(gpu->getState(0), engine.getState(0));
+            std::printf("[errors] %s, %s, from the rest state: silence within %.2g (%.2g unsettled) of its rest output; "
+                        "vs the engine %.3g (state %.3g), bound %.3g\n", k.name, v.name, wiggle, unsettled, err, stateErr, bound);
+            CHECK(wiggle <= (k.amplifiesRounding ? 1e-3 : kTolerance)); // -60 dBFS / -100 dBFS
+            CHECK(wiggle <= unsettled * 1.001 + 1e-7);                   // settling only helps
+            CHECK(unsettled <= 1e-3);
+            CHECK(err <= bound);
+            CHECK(stateErr <= bound);
+        }
+    }
 }

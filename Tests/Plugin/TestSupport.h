@@ -73,11 +73,12 @@ inline std::vector<float> defaultKnobs(const Model& model) {
 }
 
 // The core engine's output for `in` (each channel with its own state), optionally with held
-// conditioning, from the model's rest state at its knob defaults (where the plugin starts).
+// conditioning, from the model's rest state at those knob values (where the plugin starts when the
+// knobs are set before prepareToPlay; without `cond`, at the knob defaults).
 inline Signal engineOutput(const Model& model, const Signal& in, const std::vector<float>& cond = {}) {
     RealtimeEngine engine(model, static_cast<int>(in.size()));
     if (!cond.empty()) engine.setConditioning(cond.data());
-    const auto knobs = defaultKnobs(model);
+    const auto knobs = cond.empty() ? defaultKnobs(model) : cond;
     engine.setInitialState(engineRestState(model, knobs.empty() ? nullptr : knobs.data()));
     Signal out = in;
     for (size_t c = 0; c < in.size(); ++c)

@@ -6,6 +6,7 @@
 #include "PendingOutput.h"
 
 #include <Backend/Backend.h>
+#include <Engine/RestState.h>
 
 #include <algorithm>
 #include <chrono>
@@ -54,8 +55,24 @@ public:
             outPtr_[c] = planarOut_.data() + c * modelWindow_;
         }
         if (model.config.nCond > 0 && !settings.conditioning.empty()) backend_.setConditioning(settings.conditioning.data());
-        if (settings.initialState)
+        if (settings.initialState) {
             for (int c = 0; c < channels; ++c) backend_.setState(c, *settings.initialState);
+            // engineRestState is the engine's float32 fixed point under silence. Other arithmetic (the
+            // chunked scan, CUDA) has its own a rounding error away, which a high-gain model would
+            // turn into a faint ring over the first samples (the default model on a GPU: up to
+            // -68 dBFS, then its float32 floor of -76 dBFS). Settle it there too: the same silence,
+            // output discarded.
+            if (!backend_.bitwiseEngine()) settle();
+        }
+    }
+
+    void settle() {
+        std::fill(planarIn_.begin(), planarIn_.end(), 0.0f);
+        for (std::size_t done = 0; done < static_cast<std::size_t>(kSettleSamples);) {
+            const std::size_t k = std::min(modelWindow_, static_cast<std::size_t>(kSettleSamples) - done);
+            backend_.process(inPtr_.data(), outPtr_.data(), static_cast<int>(ch_), k);
+            done += k;
+        }
     }
 
     bool resampled() const { return up_.has_value(); }
