@@ -14,6 +14,7 @@
 #include <sndfile.h>
 
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <fstream>
 #include <iostream>
@@ -142,6 +143,40 @@ TEST_CASE("a broken audio file inside a folder is an error, other files are not 
     CHECK_FALSE(fs::exists(dir / "out" / "good.wav"));
 }
 
+TEST_CASE("a link to nothing inside a folder is an error naming it, not a silently missing file", "[apps]") {
+    TempDir dir;
+    const auto modelPath = saveTestModel(makeModel(smallConfig(48000.0), 35), dir / "m.safetensors");
+    fs::create_directories(dir / "in");
+    writeAudio(dir / "in" / "good.wav", noiseSignal(1000, 1), 1, 48000, kFloatWav);
+    fs::create_symlink(dir / "gone.wav", dir / "in" / "take2.wav");
+    const auto r = runMambafx({"render", "--model", modelPath.string(), (dir / "in").string(), "--out-dir", (dir / "out").string()});
+    INFO(r.err);
+    CHECK(r.code == 1);
+    CHECK_THAT(r.err, Contains("take2.wav") && Contains("is a link to nothing"));
+    CHECK_FALSE(fs::exists(dir / "out" / "good.wav"));
+}
+
+TEST_CASE("non-finite input samples are sanitised on the dry path too: no full-scale clicks", "[apps]") {
+    TempDir dir;
+    const Model model = makeModel(smallConfig(48000.0), 39);
+    const auto modelPath = saveTestModel(model, dir / "m.safetensors");
+    auto x = noiseSignal(3000, 4, 0.25f);
+    x[100] = std::nanf("");
+    x[200] = INFINITY;
+    x[300] = -INFINITY;
+    writeAudio(dir / "in.wav", x, 1, 48000, kFloatWav);
+    const auto r = runMambafx({"render", "--model", modelPath.string(), (dir / "in.wav").string(), "-o",
+                               (dir / "out.wav").string(), "--mix", "0.5", "--bit-depth", "16"});
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    CHECK_THAT(r.out, !Contains("clipped"));
+    const auto y = readAudio(dir / "out.wav").samples;
+    for (std::size_t t : {std::size_t(100), std::size_t(200), std::size_t(300)}) {
+        INFO(t);
+        CHECK(std::abs(y[t]) < 0.9f); // was -32768 / +32767: the dry NaN/inf written as full scale
+    }
+}
+
 TEST_CASE("files the chosen --format cannot store are each named as errors; nothing is rendered", "[apps]") {
     // Found by review: the first such file aborted the batch as a usage error (exit 2) naming no file.
     TempDir dir;
@@ -229,7 +264,7 @@ TEST_CASE("a file changed since the batch was planned fails alone, leaving no ou
     CHECK(tempFilesIn(dir.path()).empty());
 }
 
-TEST_CASE("Ctrl-C stops a render, removes the temporary file and leaves no output", "[apps]") {
+TEST_CASE("Ctrl-C or a closed terminal (SIGHUP) stops a render, removes the temporary file and leaves no output", "[apps]") {
     TempDir dir;
     Config config = smallConfig(48000.0);
     config.dModel = 32;
@@ -239,23 +274,26 @@ TEST_CASE("Ctrl-C stops a render, removes the temporary file and leaves no outpu
     const std::size_t frames = 48000 * 120; // two minutes: far longer than the test waits
     writeAudio(dir / "long.wav", noiseSignal(frames, 1), 1, 48000, kFloatWav);
 
-    const fs::path out = dir / "out.wav";
-    const pid_t pid = spawnMambafx({"render", "--model", modelPath.string(), (dir / "long.wav").string(), "-o",
-                                    out.string(), "--threads", "1"},
-                                   dir / "stdout", dir / "stderr");
-    const fs::path temp = out.string() + ".tmp-" + std::to_string(pid);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (!fs::exists(temp) && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    REQUIRE(fs::exists(temp)); // the render writes to <out>.tmp-<pid> while working
-    CHECK_FALSE(fs::exists(out));
-    kill(pid, SIGINT);
-    const int code = waitExit(pid);
-    std::ifstream errFile(dir / "stderr");
-    const std::string err((std::istreambuf_iterator<char>(errFile)), std::istreambuf_iterator<char>());
-    INFO(err);
-    CHECK(code == 130);
-    CHECK_THAT(err, Contains("interrupted"));
-    CHECK_FALSE(fs::exists(temp));
-    CHECK_FALSE(fs::exists(out));
+    for (const int signal : {SIGINT, SIGHUP}) {
+        INFO("signal " << signal);
+        const fs::path out = dir / "out.wav";
+        const pid_t pid = spawnMambafx({"render", "--model", modelPath.string(), (dir / "long.wav").string(), "-o",
+                                        out.string(), "--threads", "1"},
+                                       dir / "stdout", dir / "stderr");
+        const fs::path temp = out.string() + ".tmp-" + std::to_string(pid);
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+        while (!fs::exists(temp) && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        REQUIRE(fs::exists(temp)); // the render writes to <out>.tmp-<pid> while working
+        CHECK_FALSE(fs::exists(out));
+        kill(pid, signal);
+        const int code = waitExit(pid);
+        std::ifstream errFile(dir / "stderr");
+        const std::string err((std::istreambuf_iterator<char>(errFile)), std::istreambuf_iterator<char>());
+        INFO(err);
+        CHECK(code == 130);
+        CHECK_THAT(err, Contains("interrupted"));
+        CHECK_FALSE(fs::exists(temp));
+        CHECK_FALSE(fs::exists(out));
+    }
 }

@@ -204,6 +204,10 @@ TEST_CASE("output format and bit depth: same as the input unless asked", "[apps]
     REQUIRE(e.code == 0);
     CHECK_THAT(e.err, Contains("note:") && Contains("24-bit"));
     CHECK(readAudio(dir / "e.flac").format == (SF_FORMAT_FLAC | SF_FORMAT_PCM_24));
+    // -o with the input's extension keeps its container: WAVE_FORMAT_EXTENSIBLE stays (was plain WAV)
+    writeAudio(dir / "inx.wav", x, 1, 48000, SF_FORMAT_WAVEX | SF_FORMAT_PCM_24);
+    REQUIRE(render(modelPath, dir / "inx.wav", dir / "x.wav").code == 0);
+    CHECK(readAudio(dir / "x.wav").format == (SF_FORMAT_WAVEX | SF_FORMAT_PCM_24));
     REQUIRE(render(modelPath, dir / "inf.wav", dir / "f.ogg").code == 0);
     const Audio ogg = readAudio(dir / "f.ogg");
     CHECK(ogg.format == (SF_FORMAT_OGG | SF_FORMAT_VORBIS));

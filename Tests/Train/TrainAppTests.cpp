@@ -27,6 +27,8 @@
 #include <iostream>
 #include <limits>
 #include <sstream>
+#include <tuple>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 using namespace mfx;
@@ -428,6 +430,29 @@ TEST_CASE("train: a bad output folder or metadata text is refused before any tra
         fs::create_directories(dir.file("n.safetensors.ckpt"));
         CHECK_THAT(runTrain(dir.file("in.wav"), target, dir.file("n.safetensors"), {"--overwrite"}).err,
                    Catch::Contains(dir.file("n.safetensors.ckpt") + " is a folder"));
+    }
+    SECTION("option values that cannot work are usage errors naming the option") {
+        for (const auto& [option, value, says] : std::vector<std::tuple<std::string, std::string, std::string>>{
+                 {"--pre-emphasis", "nan", "--pre-emphasis: nan is outside"},
+                 {"--pre-emphasis", "5", "--pre-emphasis: 5 is outside"},
+                 {"--stft-weight", "nan", "--stft-weight"},
+                 {"--max-minutes", "-1", "--max-minutes"},
+                 {"--threads", "-3", "--threads"},
+                 {"--latency", "-5", "--latency"},
+                 {"--latency", "100000000", "--latency 100000000 samples is more than half of"}}) {
+            INFO(option << " " << value);
+            const auto r = runTrain(dir.file("in.wav"), target, dir.file("m.safetensors"), {option, value});
+            CHECK(r.code == apps::kExitUsage);
+            CHECK_THAT(r.err, Catch::Contains(says));
+            CHECK_THAT(r.err, !Catch::Contains("training "));
+        }
+        const auto both = runTrain(dir.file("in.wav"), target, dir.file("m.safetensors"), {"--resume", "--overwrite"});
+        CHECK(both.code == apps::kExitUsage);
+        CHECK_THAT(both.err, Catch::Contains("--resume and --overwrite contradict"));
+        fs::create_directories(dir.file("f.safetensors"));
+        const auto folder = runTrain(dir.file("in.wav"), target, dir.file("f.safetensors"));
+        CHECK(folder.code == apps::kExitUsage);
+        CHECK_THAT(folder.err, Catch::Contains("is a folder; -o names the model file"));
     }
     SECTION("--name that is not UTF-8") {
         const auto r = runTrain(dir.file("in.wav"), target, dir.file("m.safetensors"), {"--name", "bad\xff"});

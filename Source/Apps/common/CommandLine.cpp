@@ -5,7 +5,10 @@
 
 #include <Backend/Backend.h>
 
+#include <cmath>
 #include <iostream>
+#include <sstream>
+#include <string>
 
 namespace mfx::apps {
 
@@ -28,11 +31,47 @@ std::unique_ptr<CLI::App> makeMainApp() {
     return app;
 }
 
+CLI::Validator finiteRange(double lo, double hi) {
+    std::ostringstream range;
+    range << lo << " to " << hi;
+    const std::string text = range.str();
+    return CLI::Validator(
+        [lo, hi, text](std::string& value) -> std::string {
+            double v = 0;
+            std::size_t used = 0;
+            try {
+                v = std::stod(value, &used);
+            } catch (const std::exception&) {
+                used = 0;
+            }
+            if (used == 0 || used != value.size()) return "'" + value + "' is not a number; give one from " + text;
+            if (!std::isfinite(v) || v < lo || v > hi) return value + " is outside " + text;
+            return {};
+        },
+        "NUMBER in " + text);
+}
+
+CLI::Validator nonEmpty() {
+    return CLI::Validator([](std::string& value) -> std::string { return value.empty() ? "is empty (an unset variable?); give a value, or leave the option out" : std::string(); }, "");
+}
+
 void printError(const std::string& message) { std::cerr << "error: " << message << std::endl; }
 void printNote(const std::string& message) { std::cerr << "note: " << message << std::endl; }
 
 int runApp(CLI::App& app, int argc, const char* const* argv) {
     try {
+        // A mistyped command: name it (CLI11 would only say that a subcommand is required).
+        if (argc > 1 && argv[1][0] != '-') {
+            const auto commands = app.get_subcommands([](CLI::App*) { return true; });
+            std::string names;
+            bool known = false;
+            for (const CLI::App* c : commands) {
+                known = known || c->get_name() == argv[1];
+                names += (names.empty() ? "" : ", ") + c->get_name();
+            }
+            if (!known && !commands.empty())
+                throw UsageError(std::string("'") + argv[1] + "' is not a mambafx command; the commands are " + names);
+        }
         app.parse(argc, argv);
         return kExitOk;
     } catch (const CLI::ParseError& e) {

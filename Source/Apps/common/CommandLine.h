@@ -15,6 +15,12 @@ std::unique_ptr<CLI::App> makeMainApp();
 // Failure and other exceptions 1; Interrupted 130; ExitRequest its code.
 int runApp(CLI::App& app, int argc, const char* const* argv);
 
+// Option checks. finiteRange: a number from lo to hi, refusing nan and inf (which CLI::Range lets
+// through: its comparisons are false for nan). nonEmpty: a value that is not "" (an unset shell
+// variable in `-m "$MODEL"` must not quietly mean "the default").
+CLI::Validator finiteRange(double lo, double hi);
+CLI::Validator nonEmpty();
+
 // Prints "error: <message>" to stderr (the form every command uses).
 void printError(const std::string& message);
 void printNote(const std::string& message); // "note: <message>" to stderr

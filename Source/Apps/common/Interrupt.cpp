@@ -1,4 +1,4 @@
-// SIGINT/SIGTERM -> a flag (async-signal-safe: one lock-free atomic store).
+// SIGINT/SIGTERM/SIGHUP/SIGQUIT -> a flag (async-signal-safe: one lock-free atomic store).
 #include "Interrupt.h"
 
 #include "Errors.h"
@@ -28,13 +28,11 @@ ScopedInterruptHandler::ScopedInterruptHandler() {
     action.sa_handler = onInterrupt;
     sigemptyset(&action.sa_mask);
     action.sa_flags = SA_RESTART; // file I/O carries on; the work loop sees the flag after its window
-    sigaction(SIGINT, &action, &oldInt_);
-    sigaction(SIGTERM, &action, &oldTerm_);
+    for (int i = 0; i < 4; ++i) sigaction(kSignals[i], &action, &old_[i]);
 }
 
 ScopedInterruptHandler::~ScopedInterruptHandler() {
-    sigaction(SIGINT, &oldInt_, nullptr);
-    sigaction(SIGTERM, &oldTerm_, nullptr);
+    for (int i = 0; i < 4; ++i) sigaction(kSignals[i], &old_[i], nullptr);
 }
 
 } // namespace mfx::apps

@@ -1,7 +1,8 @@
 #pragma once
-// Ctrl-C handling for long commands: while a ScopedInterruptHandler lives, SIGINT and SIGTERM only set
-// a flag; the work loop polls interruptRequested() between windows, cleans up (temp files) and
-// throws Interrupted. The previous handlers come back when the scope ends.
+// Ctrl-C handling for long commands: while a ScopedInterruptHandler lives, SIGINT, SIGTERM, SIGHUP (a
+// closed terminal or dropped SSH session) and SIGQUIT only set a flag; the work loop polls
+// interruptRequested() between windows, cleans up (temp files) and throws Interrupted. The previous
+// handlers come back when the scope ends.
 #include <csignal>
 
 namespace mfx::apps {
@@ -18,8 +19,8 @@ public:
     ScopedInterruptHandler& operator=(const ScopedInterruptHandler&) = delete;
 
 private:
-    struct sigaction oldInt_ {};
-    struct sigaction oldTerm_ {};
+    static constexpr int kSignals[4] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+    struct sigaction old_[4] {};
 };
 
 } // namespace mfx::apps

@@ -7,6 +7,7 @@
 
 #include <Backend/Backend.h>
 #include <Engine/RestState.h>
+#include <Engine/Sanitize.h>
 
 #include <algorithm>
 #include <chrono>
@@ -82,8 +83,17 @@ public:
     }
 
     // Takes n frames read from the file.
-    void push(const float* in, std::size_t n) {
+    void push(const float* raw, std::size_t n) {
         framesRead_ += static_cast<std::int64_t>(n);
+        // Non-finite or huge samples (a damaged file) become what the engine makes of them
+        // (Sanitize.h) before the dry path and the rate converter too: neither passes on a NaN as a
+        // full-scale click, nor spreads it over a converter's kernel.
+        const float* in = raw;
+        if (std::any_of(raw, raw + n * ch_, [](float v) { return !(sanitizeSample(v) == v); })) {
+            clean_.assign(raw, raw + n * ch_);
+            for (float& v : clean_) v = sanitizeSample(v);
+            in = clean_.data();
+        }
         if (mixing_) pushDry(in, n);
         const float* x = in;
         if (settings_.inputGain != 1.0f) {
@@ -223,6 +233,7 @@ private:
     std::vector<float> modelIn_;   // (modelWindow, C) at the model's rate
     std::vector<float> modelOut_;  // (modelWindow, C)
     std::vector<float> planarIn_;  // (C, modelWindow)
+    std::vector<float> clean_;     // (window, C) the file's frames sanitised, only when they need it
     std::vector<float> planarOut_; // (C, modelWindow)
     std::vector<float> fileOut_;   // (window, C) wet at the file's rate
     std::vector<float> out_;       // (window, C) what is written

@@ -31,8 +31,9 @@ struct Source {
     bool fromFolder = false;
 };
 
-// Files below `folder`, sorted, skipping hidden entries.
-std::vector<Source> listFolder(const fs::path& folder) {
+// Files below `folder`, sorted, skipping hidden entries. What would silently leave files out of a
+// dataset render goes to `errors`: a subfolder that cannot be read, a link to nothing.
+std::vector<Source> listFolder(const fs::path& folder, std::vector<std::string>& errors) {
     std::vector<Source> found;
     std::error_code ec;
     const auto options = fs::directory_options::skip_permission_denied;
@@ -41,6 +42,19 @@ std::vector<Source> listFolder(const fs::path& folder) {
         const fs::path& p = it->path();
         if (isHidden(p)) {
             if (it->is_directory(ec)) it.disable_recursion_pending();
+            continue;
+        }
+        std::error_code e2;
+        if (it->is_directory(e2) && !it->is_symlink(e2)) {
+            fs::directory_iterator probe(p, e2); // entered next; skip_permission_denied would drop it silently
+            if (e2)
+                errors.push_back("cannot read folder " + quoted(p) + " (" + e2.message() +
+                                 "): its files would be left out; fix its permissions, or render without it");
+            continue;
+        }
+        if (it->is_symlink(e2) && !fs::exists(p, e2)) {
+            errors.push_back(quoted(p) + " is a link to nothing (" + quoted(fs::read_symlink(p, e2)) +
+                             "); fix or remove the link");
             continue;
         }
         if (!it->is_regular_file(ec)) continue; // folders are entered, links to them are not
@@ -75,6 +89,9 @@ const FormatInfo* requestedFormat(const PlanRequest& request, const fs::path& in
                              quoted(*request.output) + " (a ." + byExtension->name + " name); make them agree");
         return request.format;
     }
+    // -o with the input's own extension keeps the input's container as --out-dir does (a WAV with
+    // WAVE_FORMAT_EXTENSIBLE, e.g. a 5.1 file's channel mask, stays one)
+    if (byExtension && byExtension == findFormatByExtension(input)) return nullptr;
     if (byExtension) return byExtension;
     if (request.output->extension() == input.extension()) return nullptr; // same (unlisted) container
     throw UsageError("cannot tell the output format from the name " + quoted(*request.output) +
@@ -125,13 +142,13 @@ Plan planRender(const PlanRequest& request) {
     for (const auto& text : request.inputs) {
         const fs::path p(text);
         if (!fs::exists(p, ec)) {
-            plan.errors.push_back("input " + quoted(p) + " does not exist");
+            plan.errors.push_back("input " + quoted(p) + (ec ? " cannot be reached (" + ec.message() + ")" : " does not exist"));
             continue;
         }
         if (fs::is_directory(p, ec)) {
             anyFolder = true;
             if (request.outDir) checkOutDirOutside(*request.outDir, p);
-            auto found = listFolder(p);
+            auto found = listFolder(p, plan.errors);
             if (found.empty()) plan.errors.push_back("folder " + quoted(p) + " contains no files");
             sources.insert(sources.end(), found.begin(), found.end());
         } else {

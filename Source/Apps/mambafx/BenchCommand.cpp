@@ -3,6 +3,7 @@
 // Times are the benchmarking thread's CPU time (robust on a shared machine) and wall time.
 #include "Commands.h"
 
+#include <common/CommandLine.h>
 #include <common/Errors.h>
 
 #include "Engine/Kernels.h"
@@ -160,7 +161,7 @@ void addBenchCommand(CLI::App& app) {
     auto* cmd = app.add_subcommand("bench", "Measure the engines' speed (ns/sample, x real time) over a sweep of model sizes");
     cmd->add_flag("--quick", o->quick, "Only the reference size (dModel 16, nLayers 2, dState 16, expand 2, dConv 4)");
     cmd->add_option("--model", o->model, "Benchmark this model file instead of the sweep")->check(CLI::ExistingFile);
-    cmd->add_option("--seconds", o->seconds, "Seconds of 48 kHz audio per measurement")->check(CLI::Range(0.05, 600.0));
+    cmd->add_option("--seconds", o->seconds, "Seconds of 48 kHz audio per measurement")->check(finiteRange(0.05, 600.0));
     cmd->add_option("--threads", o->threads, "Threads for the offline path (0: all)")->check(CLI::Range(0, 256));
     cmd->add_option("--repeat", o->repeat, "Runs per measurement: the fastest is printed, and the median (default 1)")
         ->check(CLI::Range(1, 100));

@@ -180,15 +180,15 @@ void addRenderCommand(CLI::App& app) {
     auto o = std::make_shared<RenderOptions>();
     CLI::App* cmd = app.add_subcommand("render", "Render audio files or folders through a model");
     cmd->add_option("INPUT", o->inputs, "Audio files or folders (searched recursively)")->required()->type_name("PATH");
-    cmd->add_option("-m,--model", o->model, "Model file (.safetensors); default: the bundled default model")->type_name("FILE");
+    cmd->add_option("-m,--model", o->model, "Model file (.safetensors); default: the bundled default model")->type_name("FILE")->check(nonEmpty());
     auto* out = cmd->add_option("-o,--output", o->output, "Output file (one input file only)")->type_name("FILE");
     auto* dir = cmd->add_option("-d,--out-dir", o->outDir, "Output folder; folders given as input keep their tree below it")->type_name("DIR");
     out->excludes(dir);
     cmd->add_option("-f,--format", o->format, "Output format: " + knownFormatNames() + " (default: from -o's name, else the input's)")->type_name("NAME");
     cmd->add_option("-b,--bit-depth", o->bitDepth, "16, 24, 32, float or double (default: the input's)")->type_name("DEPTH");
-    cmd->add_option("--input-gain", o->inputGainDb, "Gain before the model, dB (default 0)")->type_name("DB")->check(CLI::Range(-120.0, 60.0));
-    cmd->add_option("--output-gain", o->outputGainDb, "Gain after the dry/wet mix, dB (default 0)")->type_name("DB")->check(CLI::Range(-120.0, 60.0));
-    cmd->add_option("--mix", o->mix, "Dry/wet: 0 = input only, 1 = model only (default 1)")->type_name("X")->check(CLI::Range(0.0, 1.0));
+    cmd->add_option("--input-gain", o->inputGainDb, "Gain before the model, dB (default 0)")->type_name("DB")->check(finiteRange(-120.0, 60.0));
+    cmd->add_option("--output-gain", o->outputGainDb, "Gain after the dry/wet mix, dB (default 0)")->type_name("DB")->check(finiteRange(-120.0, 60.0));
+    cmd->add_option("--mix", o->mix, "Dry/wet: 0 = input only, 1 = model only (default 1)")->type_name("X")->check(finiteRange(0.0, 1.0));
     cmd->add_option("--cond", o->conditioning, "Conditioning input NAME=VALUE (repeatable; default: the model's defaults)")
         ->type_name("NAME=VALUE")
         ->allow_extra_args(false);
@@ -207,8 +207,9 @@ void addRenderCommand(CLI::App& app) {
                     "(time-parallel: time chunks on threads, within 1e-5 of it)")
         ->type_name("MODE");
     cmd->add_option("--initial-state", o->initialState,
-                    "Each file starts from: rest (the model's state under silence, so silence renders as silence; "
-                    "default) or zero (all state 0: a model settles audibly over its first milliseconds)")
+                    "Each file starts from: rest (the model's state under silence: no start-up burst, silence gives "
+                    "the model's constant rest output; default) or zero (all state 0: a model settles, often audibly, "
+                    "over its first milliseconds)")
         ->type_name("STATE");
     cmd->add_flag("--overwrite", o->overwrite, "Replace existing output files (inputs are never overwritten)");
     cmd->add_flag("--skip-existing", o->skipExisting,

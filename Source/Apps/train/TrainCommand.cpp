@@ -82,6 +82,10 @@ void runTrain(const TrainArgs& a) {
     const fs::path out(a.output);
     if (out.extension() != ".safetensors") throw UsageError("-o must name a .safetensors file (got '" + a.output + "')");
     const fs::path ckptPath = a.output + ".ckpt", statePath = a.output + ".ckpt.json";
+    if (fs::is_directory(out))
+        throw UsageError(a.output + " is a folder; -o names the model file to write, e.g. " + (out / "my-amp.safetensors").string());
+    if (a.resume && a.overwrite)
+        throw UsageError("--resume and --overwrite contradict each other (continue the run, or start again); keep one");
     if (fs::exists(out) && !a.resume && !a.overwrite)
         throw UsageError(a.output + " exists; pass --overwrite to replace it, or --resume to continue its training");
     // A checkpoint without its model is what a run stopped before its first epoch ended leaves (Ctrl-C).
@@ -331,24 +335,24 @@ void addTrainCommand(CLI::App& app) {
     cmd->add_option("--author", args->author, "Author (metadata)");
     cmd->add_option("--description", args->description, "Description (metadata)");
     cmd->add_option("--license", args->license, "License of the model (metadata)")->capture_default_str();
-    cmd->add_option("--latency", args->latency, "Latency to remove in samples (default: detect it)");
+    cmd->add_option("--latency", args->latency, "Latency to remove in samples (default: detect it)")->check(CLI::Range(0L, 1L << 40));
     cmd->add_flag("--allow-clipping", args->allowClipping, "Train even if the target is clipped");
     cmd->add_flag("--overwrite", args->overwrite, "Replace an existing output file");
     cmd->add_option("--device", args->device, "Where the training runs: auto (a CUDA GPU if present), cpu, cuda, cuda:N")
         ->capture_default_str();
-    cmd->add_option("--threads", args->threads, "CPU threads (default: all; also used for validation on a GPU run)");
+    cmd->add_option("--threads", args->threads, "CPU threads (default: all; also used for validation on a GPU run)")->check(CLI::Range(0, 1024));
     auto* batchOpt = cmd->add_option("--batch", args->batch, "Segments per step (on a GPU: 32 unless given)")->capture_default_str();
     auto* segmentOpt = cmd->add_option("--segment", args->segment, "Samples per segment counted by the loss (on a GPU: 8192 unless given)")
                            ->capture_default_str();
     auto* warmupOpt = cmd->add_option("--warmup", args->warmup, "Samples run before each segment so the state settles (on a GPU: 2048 unless given)")
                           ->capture_default_str();
     cmd->add_option("--lr", args->lr, "Peak learning rate (Adam; cosine decay to lr/100)")->capture_default_str();
-    cmd->add_option("--pre-emphasis", args->preEmphasis, "Pre-emphasis coefficient of the loss (0 = plain ESR)")->capture_default_str();
+    cmd->add_option("--pre-emphasis", args->preEmphasis, "Pre-emphasis coefficient of the loss (0 = plain ESR; 0.85-0.95 usual)")->capture_default_str()->check(finiteRange(0.0, 0.999));
     cmd->add_option("--stft-weight", args->stftWeight,
-                    "Weight of the multi-resolution STFT term added to the ESR loss (0 = off; e.g. 0.1)")->capture_default_str();
+                    "Weight of the multi-resolution STFT term added to the ESR loss (0 = off; e.g. 0.1)")->capture_default_str()->check(finiteRange(0.0, 1000.0));
     cmd->add_option("--stft-sizes", args->stftSizes, "FFT sizes of the STFT term (hop size/4, Hann window)")
         ->capture_default_str()->delimiter(',');
-    cmd->add_option("--max-minutes", args->maxMinutes, "Stop (with a checkpoint) after this many minutes");
+    cmd->add_option("--max-minutes", args->maxMinutes, "Stop (with a checkpoint) after this many minutes")->check(finiteRange(0.0, 1e7));
     cmd->add_option("--progress", args->progress, "auto | always | never")->capture_default_str();
     cmd->callback([args, batchOpt, segmentOpt, warmupOpt]() {
         args->batchGiven = batchOpt->count() > 0;

@@ -155,6 +155,10 @@ PreparedData prepareData(const std::string& inputPath, const std::vector<TargetS
         // Latency.
         long lat = o.latency;
         std::string how = "given with --latency";
+        if (lat >= 0 && static_cast<std::size_t>(lat) >= tg.x.size() / 2)
+            throw UsageError("--latency " + std::to_string(lat) + " samples is more than half of " + t.path + " (" +
+                             std::to_string(tg.x.size()) + " samples); give the recording's delay in samples (e.g. 128 for "
+                             "2.7 ms at 48 kHz), or leave --latency out to detect it");
         const long maxLat = o.maxLatencyMs * in.rate / 1000;
         if (lat < 0) {
             mfx::train::LatencyResult r;
