@@ -37,6 +37,25 @@ TEST_CASE("model folder next and previous wrap around and pick up new files and 
     CHECK(folder.peek(-1).filename() == "b.safetensors");
 }
 
+TEST_CASE("model folder: a model that failed to load is passed over by the next n/p", "[live][models]") {
+    ScratchDir dir;
+    for (const char* n : {"a.safetensors", "c.safetensors"}) saveModel(testModel(1), (dir / n).string());
+    std::ofstream(dir / "b.safetensors") << "broken";
+    ModelFolder folder(dir / "a.safetensors");
+    REQUIRE(folder.peek(+1).filename() == "b.safetensors");
+    CHECK_THROWS_AS(loadEngine(folder.peek(+1), 48000.0, 1), ModelError);
+    folder.passOver(folder.peek(+1)); // what the live loop does when a load fails
+    CHECK(folder.current().filename() == "a.safetensors"); // still playing a
+    CHECK(folder.peek(+1).filename() == "c.safetensors");  // was: b again, forever
+    CHECK(folder.peek(-1).filename() == "c.safetensors");  // back from b is a, playing: past it
+    folder.select(folder.peek(+1));
+    CHECK(folder.current().filename() == "c.safetensors");
+    CHECK(folder.peek(-1).filename() == "b.safetensors");  // browsing backwards reaches b, and
+    folder.passOver(folder.peek(-1));
+    CHECK(folder.peek(-1).filename() == "a.safetensors");  // passes it the same way
+    CHECK(folder.peek(+1).filename() == "a.safetensors");  // from b, +1 is c, playing: past it to a
+}
+
 TEST_CASE("engine loading gives name and channels and the rest state and refuses a wrong rate", "[live][models]") {
     ScratchDir dir;
     saveModel(testModel(3), (dir / "amp.safetensors").string());

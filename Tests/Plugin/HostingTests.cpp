@@ -226,3 +226,32 @@ TEST_CASE("VST3: a model that fails to load keeps the current one running", "[pl
 TEST_CASE("VST3: non-finite input is sanitised like the engine does and stays finite", "[plugin][vst3]") {
     checkNonFiniteInput(PluginFormat::VST3);
 }
+
+// A host's parameter change while audio runs reaches the processor: VST3 through its parameter
+// changes, LV2 through patch:Set on the control atom port (JUCE 7's LV2 wrapper declares parameters
+// as patch:writable properties, not control ports). The other hosting tests set LV2 parameters
+// through the saved state, so this is the one that covers the live path hosts automate with.
+TEST_CASE("VST3 and LV2: a host parameter change during playback takes effect", "[plugin][vst3][lv2]") {
+    const Model model = testModel(13);
+    const Signal in = testSignal(2, kSamples, 7);
+    for (auto format : {PluginFormat::VST3, PluginFormat::LV2}) {
+        INFO(toString(format));
+        auto plugin = std::make_unique<HostedPlugin>(format);
+        plugin->setModel(bytesOf(model));
+        plugin->prepare(48000.0, kMaxBlock, 2);
+        const Signal before = runPlugin(*plugin, in, blockPattern(441));
+        plugin->setParameter("outGain", 0.0f); // -24 dB
+        plugin->pumpMessages(50);
+        const Signal after = runPlugin(*plugin, in, blockPattern(441));
+        CHECK(plugin->parameter("outGain") == 0.0f);
+        double a = 0, b = 0; // over the second half: the 50 ms gain ramp is long over
+        for (size_t c = 0; c < 2; ++c)
+            for (size_t i = in[c].size() / 2; i < in[c].size(); ++i) {
+                a += static_cast<double>(after[c][i]) * after[c][i];
+                b += static_cast<double>(before[c][i]) * before[c][i];
+            }
+        const double changeDb = 10 * std::log10(a / b);
+        INFO("output level change " << changeDb << " dB");
+        CHECK(std::abs(changeDb - -24.0) < 0.05);
+    }
+}

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <filesystem>
 #include <sstream>
+#include <string>
 
 namespace mfx::live {
 
@@ -22,7 +23,7 @@ void addLiveOptions(CLI::App& cmd, LiveOptions& o) {
     cmd.add_option("--output-channels", o.outputChannels, "Output channels (default 2: mono input to stereo)");
     cmd.add_option("--rate", o.sampleRate, "Sample rate in Hz (default: the model's if the device runs at it, else the device's; the model is resampled when the rates differ)")
         ->each([&o](const std::string&) { o.sampleRateGiven = true; });
-    cmd.add_option("--buffer", o.bufferFrames, "Buffer size in frames, 32 and up (default 64)")
+    cmd.add_option("--buffer", o.bufferFrames, "Buffer size in frames, " + std::to_string(kMinBufferFrames) + " to " + std::to_string(kMaxBufferFrames) + " (default 64)")
         ->each([&o](const std::string&) { o.bufferFramesGiven = true; });
     cmd.add_option("--input-gain", o.inputGainDb, "Gain before the model, dB (default 0)");
     cmd.add_option("--output-gain", o.outputGainDb, "Gain after the mix, dB (default 0)");

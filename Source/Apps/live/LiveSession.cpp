@@ -58,6 +58,9 @@ std::string percent(double fraction) {
 fs::path resolveModelPath(const LiveOptions& o) {
     if (!o.modelPath.empty()) {
         std::error_code ec;
+        if (fs::is_directory(o.modelPath, ec))
+            throw LiveError("'" + o.modelPath + "' is a folder; give one .safetensors model in it with --model (n/p then "
+                            "switch between the models next to it)");
         if (!fs::is_regular_file(o.modelPath, ec))
             throw LiveError("model file '" + o.modelPath + "' does not exist; give a .safetensors model with --model");
         return o.modelPath;
@@ -243,6 +246,7 @@ int runLive(const LiveOptions& o, std::ostream& out) {
     // The UI loop: keys, model loading, status line, stop conditions.
     std::future<LoadedEngine> loading;
     std::string loadingName;
+    fs::path loadingPath;
     LoadedEngine waiting; // loaded, waiting for publish() to accept it
     std::string stopReason, failure;
     const auto statusInterval = std::chrono::milliseconds(screen.tty() ? 250 : 1000);
@@ -267,6 +271,7 @@ int runLive(const LiveOptions& o, std::ostream& out) {
             return;
         }
         loadingName = next.filename().string();
+        loadingPath = next;
         screen.message("live: loading " + next.string());
         loading = std::async(std::launch::async,
                              [next, modelRate, ch = o.inputChannels] { return loadEngine(next, modelRate, ch); });
@@ -281,7 +286,7 @@ int runLive(const LiveOptions& o, std::ostream& out) {
         }
         if (key == 'n' || key == 'N') startLoad(+1);
         if (key == 'p' || key == 'P') startLoad(-1);
-        if (apps::interruptRequested()) { stopReason = "Ctrl-C"; break; }
+        if (apps::interruptRequested()) { stopReason = "Ctrl-C or a stop signal"; break; }
         if (!stream.running()) { failure = lostStream; break; }
         // This loop comes back every ~20 ms; much later means the whole process was paused (Ctrl-Z,
         // a debugger, a frozen container), which stopped the audio too: not a lost stream.
@@ -299,7 +304,9 @@ int runLive(const LiveOptions& o, std::ostream& out) {
             try {
                 waiting = loading.get();
             } catch (const std::exception& e) {
-                screen.message(std::string("live: cannot switch to '") + loadingName + "': " + e.what());
+                screen.message(std::string("live: cannot switch to '") + loadingName + "': " + e.what() +
+                               " (n/p go on past it)");
+                folder.passOver(loadingPath);
             }
         }
         if (waiting.engine) {

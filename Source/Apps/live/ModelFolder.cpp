@@ -34,8 +34,13 @@ void ModelFolder::scan() {
 fs::path ModelFolder::peek(int step) {
     scan();
     const auto n = static_cast<long>(models_.size());
-    long i = (static_cast<long>(index_) + step) % n;
-    if (i < 0) i += n;
+    const auto at = std::find(models_.begin(), models_.end(), cursor_);
+    const long from = at != models_.end() ? static_cast<long>(at - models_.begin()) : static_cast<long>(index_);
+    auto wrap = [n](long i) { return ((i % n) + n) % n; };
+    long i = wrap(from + step);
+    // From a model that failed, a step can land on the one playing: go on past it too (reloading what
+    // plays is not what n/p are for), unless it is the only other choice.
+    if (static_cast<std::size_t>(i) == index_ && from != static_cast<long>(index_) && n > 2) i = wrap(i + (step > 0 ? 1 : -1));
     return models_[static_cast<std::size_t>(i)];
 }
 
@@ -48,6 +53,7 @@ void ModelFolder::select(const fs::path& path) {
         it = std::find(models_.begin(), models_.end(), p);
     }
     index_ = static_cast<std::size_t>(it - models_.begin());
+    cursor_ = p;
 }
 
 LoadedEngine loadEngine(const fs::path& path, double modelRate, int channels) {

@@ -19,17 +19,23 @@ public:
     std::size_t index() const noexcept { return index_; }
     const std::filesystem::path& current() const { return models_[index_]; }
 
-    // The path `step` places away (wrapping around); does not move. Rescans the folder first, so
+    // The path `step` places away from the browsing position (wrapping around), passing over the
+    // model playing when browsing from one that failed; does not move. Rescans the folder first, so
     // models copied in while playing show up.
     std::filesystem::path peek(int step);
-    // Makes `path` the current one (after it loaded fine).
+    // Makes `path` the current one (after it loaded fine); browsing goes on from it.
     void select(const std::filesystem::path& path);
+    // A model that failed to load: the current one stays, but browsing goes on from `path`, so the
+    // next n/p passes it instead of trying it again (one broken or other-rate file does not block
+    // the rest of the folder).
+    void passOver(const std::filesystem::path& path) { cursor_ = std::filesystem::absolute(path); }
 
 private:
     void scan();
     std::filesystem::path folder_;
     std::vector<std::filesystem::path> models_;
     std::size_t index_ = 0;
+    std::filesystem::path cursor_; // where n/p browse from: the current model or the last one that failed
 };
 
 struct LoadedEngine {
