@@ -51,8 +51,8 @@ public:
     State getState(int channel) const;               // allocates: not for the audio thread
     void setState(int channel, const State& state);  // throws ModelError on shape mismatch
     // The state reset() returns every channel to, applied to every channel now; e.g.
-    // engineRestState(model) (RestState.h), so that a fresh or reset engine is silent under silence
-    // instead of settling (which a high-gain model does loudly).
+    // engineRestState(model) (RestState.h), so that a fresh or reset engine puts out its constant rest
+    // output under silence instead of settling first (which a high-gain model does loudly).
     // Allocates: not for the audio thread. Throws ModelError on shape mismatch or a non-finite state.
     void setInitialState(const State& state);
 

@@ -6,8 +6,10 @@
 // difference into a small ring as it settles (the bundled default: up to 1.6e-4, -76 dBFS, over its
 // first 30 samples). So engineRestState() runs kSettleSamples of silence through a RealtimeEngine from
 // the rounded point and returns where it ends: under silence the engines' output is then constant to
-// the bit (the default model settles to its last bit within 1,024 samples). Each engine (real-time,
-// offline, CUDA) started there computes exactly what it would have after that silence.
+// the bit (the default model settles to its last bit within 1,024 samples). The bitwise engines
+// (real-time, offline with its lane scan) started there compute exactly what they would have after
+// that silence; other arithmetic (CUDA, the chunked scan) has its own fixed point a rounding error
+// away, which the render pipeline settles them at first (Source/Apps/common/RenderPipeline.cpp).
 #include "../Model/Weights.h"
 #include "State.h"
 

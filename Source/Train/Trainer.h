@@ -52,7 +52,8 @@ double validationEsr(const Model& model, const std::vector<Recording>& recs, int
                      std::vector<std::vector<float>>* outputs = nullptr, bool fromRest = false);
 
 // The same with every recording rendered whole through a render backend (Backend.h: the offline
-// CPU path or CUDA), i.e. exactly what the engines produce; the backend is prepared for `model`.
+// CPU path or CUDA) from the zero state, i.e. exactly what the engines produce from there (the
+// Capture issue's definition); the backend is prepared for `model`.
 double validationEsr(const Model& model, const std::vector<Recording>& recs, RenderBackend& backend,
                      std::vector<std::vector<float>>* outputs = nullptr);
 

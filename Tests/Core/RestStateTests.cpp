@@ -116,7 +116,7 @@ TEST_CASE("the rest state is the model's fixed point under silence, and where th
     }
 }
 
-TEST_CASE("an engine that starts at rest: silent under silence, reset returns there, float32 bound to the reference, no allocation", "[rest][rt]") {
+TEST_CASE("an engine that starts at rest: constant under silence, reset returns there, float32 bound to the reference, no allocation", "[rest][rt]") {
     const std::uint64_t seed = std::random_device{}();
     INFO("seed " << seed);
     for (const Case& k : randomCases(seed)) {

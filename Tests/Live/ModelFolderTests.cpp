@@ -66,7 +66,7 @@ TEST_CASE("engine loading gives name and channels and the rest state and refuses
     CHECK(e.engine->numChannels() == 2);
     CHECK(e.name == "test model 3");
     CHECK(e.engine->getState(0).allFinite());
-    // warmUp() leaves every channel at the model's rest state (silent under silence), bit for bit
+    // warmUp() leaves every channel at the model's rest state (constant output under silence), bit for bit
     const State rest = engineRestState(testModel(3));
     CHECK(stateRelativeError(e.engine->getState(0), rest) == 0.0);
     CHECK(stateRelativeError(e.engine->getState(1), rest) == 0.0);

@@ -220,7 +220,9 @@ static int run(int argc, char** argv) {
             if (!initModel.empty())
                 m.metadata["init"] = "fine-tuned from the weights of " + initModel + " (fresh Adam state" +
                                      (deepenNote.empty() ? "" : "; " + deepenNote) + ")";
-            m.metadata["validation_note"] = "ESR over the whole val_input/val_target pair (32 s), state from zero at the file's start";
+            m.metadata["validation_note"] = "ESR over the whole val_input/val_target pair (32 s), state from zero at the file's start; "
+                                            "validation_esr_rest: the same from the model's rest state (its state under silence), "
+                                            "where mambafx render, mambafx live and the plugin start";
             m.metadata["train_steps"] = std::to_string(pendingStep);
             m.metadata["train_time_s"] = std::to_string(static_cast<long>(secs));
             m.metadata["train_hardware"] = hardware;

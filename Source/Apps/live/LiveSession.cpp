@@ -187,7 +187,7 @@ int runLive(const LiveOptions& o, std::ostream& out) {
     processor = std::make_unique<LiveProcessor>(settings, *slot, status, recorder.get(), inputRecorder.get(), adapter.get());
     callback.processor = processor.get();
 
-    // The first engine becomes current before the stream starts: the stream starts from zero state.
+    // The first engine becomes current before the stream starts: the stream starts from its rest state.
     std::string modelName = first.name;
     if (!slot->publish(first.engine)) throw LiveError("internal: the engine slot refused the first model");
     slot->process(nullptr, nullptr, o.inputChannels, 0); // picks it up now (no audio yet, no crossfade)

@@ -67,7 +67,7 @@ LoadedEngine buildEngine(const Model& model, const fs::path& path, double modelR
     out.summary = model.config.summary();
     checkModelRate(out.name, model.config.sampleRate, modelRate);
     out.engine = std::make_unique<RealtimeEngine>(model, channels);
-    out.engine->setInitialState(engineRestState(model)); // silent under silence from the first sample (no conditioning: 0)
+    out.engine->setInitialState(engineRestState(model)); // no start-up burst: its constant rest output from the first sample (no conditioning: 0)
     out.engine->warmUp(); // touches every buffer, then resets to that state
     return out;
 }
