@@ -27,7 +27,7 @@ std::vector<double> referenceForwardFloat32(const Model& model, const float* in,
 // has a closed form, layer by layer: each conv window holds its constant input and each h is the
 // recurrence's fixed point dt B x / (1 - exp(dt A)). Starting there, silence in gives a constant out
 // at once; from the zero state a model takes as long as its slowest decay to settle, and a high-gain
-// model's settling is loud (the bundled default: a 0.58-peak burst over its first 20 ms, then a drift
+// model's settling is loud (the bundled default: a 0.57-peak burst over its first 20 ms, then a drift
 // over about a second). Computed in float64; restState() rounds it to float32 and throws ModelError if
 // it is not finite. The products start from engineRestState() (Engine/RestState.h): this point
 // settled in the float32 engine.
