@@ -53,8 +53,7 @@ inline constexpr int kEngineChannels = 2;
 // The engine for `loaded` (2 channels): it starts from, and resets to, the model's rest state with its
 // knobs at `knobs` (positions 0..1, one per knob; missing ones at the model's defaults), so loading or
 // resetting a model gives its constant rest output under silence, not a settling burst; and it is
-// warmed up. Throws ModelError. Not for
-// the audio thread.
+// warmed up. Throws ModelError. Not for the audio thread.
 std::unique_ptr<RealtimeEngine> buildEngine(const LoadedModel& loaded, const std::vector<float>& knobs = {});
 
 // Reads, parses, validates and prepares. Throws ModelError with the loader's message.

@@ -6,6 +6,7 @@
 #include "../Model/Weights.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -33,6 +34,18 @@ struct StateT {
         }
     }
     bool allFinite() const;
+
+    // The same state in another precision (float64 <-> float32, rounding to nearest).
+    template <typename U>
+    StateT<U> as() const {
+        StateT<U> s;
+        s.layers.resize(layers.size());
+        for (std::size_t l = 0; l < layers.size(); ++l) {
+            s.layers[l].conv.assign(layers[l].conv.begin(), layers[l].conv.end());
+            s.layers[l].ssm.assign(layers[l].ssm.begin(), layers[l].ssm.end());
+        }
+        return s;
+    }
 };
 
 using State = StateT<float>;

@@ -172,14 +172,7 @@ ReferenceState referenceRestState(const Model& model, const float* cond) {
 }
 
 State restState(const Model& model, const float* cond) {
-    const ReferenceState exact = referenceRestState(model, cond);
-    State s(model.config);
-    for (std::size_t l = 0; l < s.layers.size(); ++l) {
-        std::transform(exact.layers[l].conv.begin(), exact.layers[l].conv.end(), s.layers[l].conv.begin(),
-                       [](double v) { return static_cast<float>(v); });
-        std::transform(exact.layers[l].ssm.begin(), exact.layers[l].ssm.end(), s.layers[l].ssm.begin(),
-                       [](double v) { return static_cast<float>(v); });
-    }
+    const State s = referenceRestState(model, cond).as<float>();
     if (!s.allFinite()) throw ModelError("the model has no finite rest state (its state under silence overflows)");
     return s;
 }

@@ -22,16 +22,6 @@ using namespace mfx;
 
 namespace {
 
-ReferenceState widened(const State& s) {
-    ReferenceState r;
-    r.layers.resize(s.layers.size());
-    for (std::size_t l = 0; l < s.layers.size(); ++l) {
-        r.layers[l].conv.assign(s.layers[l].conv.begin(), s.layers[l].conv.end());
-        r.layers[l].ssm.assign(s.layers[l].ssm.begin(), s.layers[l].ssm.end());
-    }
-    return r;
-}
-
 double stateNorm(const ReferenceState& s) {
     double n = 0;
     for (const auto& l : s.layers) {
@@ -79,15 +69,22 @@ std::vector<Case> randomCases(std::uint64_t seed) {
     return cases;
 }
 
-} // namespace
-
-TEST_CASE("the rest state is the model's fixed point under silence, and where the zero state settles to", "[rest]") {
+// body(case, model, knobs or nullptr, seed) for each random case, with a fresh seed (printed) and a
+// model drawn from it (seed + modelSeedOffset).
+template <typename Body>
+void forRandomCases(std::uint64_t modelSeedOffset, Body body) {
     const std::uint64_t seed = std::random_device{}();
     INFO("seed " << seed);
     for (const Case& k : randomCases(seed)) {
         INFO(k.config.summary());
-        const Model m = randomModel(k.config, seed + 1);
-        const float* knobs = k.knobs.empty() ? nullptr : k.knobs.data();
+        body(k, randomModel(k.config, seed + modelSeedOffset), k.knobs.empty() ? nullptr : k.knobs.data(), seed);
+    }
+}
+
+} // namespace
+
+TEST_CASE("the rest state is the model's fixed point under silence, and where the zero state settles to", "[rest]") {
+    forRandomCases(1, [&](const Case& k, const Model& m, const float* knobs, std::uint64_t seed) {
         const ReferenceState rest = referenceRestState(m, knobs);
         REQUIRE(stateNorm(rest) > 0.0); // biases make it non-zero: the test below is not about zeros
 
@@ -113,16 +110,11 @@ TEST_CASE("the rest state is the model's fixed point under silence, and where th
         const double before = stateDistance(fromZero, fRest);
         referenceForward(f, longSilence.data(), knobs ? longCond.data() : nullptr, kLong, fromZero);
         CHECK(stateDistance(fromZero, fRest) <= 1e-6 * before);
-    }
+    });
 }
 
 TEST_CASE("an engine that starts at rest: constant under silence, reset returns there, float32 bound to the reference, no allocation", "[rest][rt]") {
-    const std::uint64_t seed = std::random_device{}();
-    INFO("seed " << seed);
-    for (const Case& k : randomCases(seed)) {
-        INFO(k.config.summary());
-        const Model m = randomModel(k.config, seed + 2);
-        const float* knobs = k.knobs.empty() ? nullptr : k.knobs.data();
+    forRandomCases(2, [&](const Case& k, const Model& m, const float* knobs, std::uint64_t seed) {
         const State rest = restState(m, knobs);
         RealtimeEngine engine(m, 2);
         if (knobs) engine.setConditioning(knobs);
@@ -155,7 +147,7 @@ TEST_CASE("an engine that starts at rest: constant under silence, reset returns 
         const auto cond = heldCond(k.knobs, in.size());
         std::vector<float> out(in.size());
         engine.processChannel(1, in.data(), out.data(), static_cast<int>(in.size()));
-        ReferenceState refState = widened(rest);
+        ReferenceState refState = rest.as<double>();
         const auto ref = referenceForward(m, in.data(), knobs ? cond.data() : nullptr, in.size(), refState);
         const double errOut = test::relativeL2(out, ref);
         const double errState = stateRelativeError(engine.getState(1), refState);
@@ -201,16 +193,11 @@ TEST_CASE("an engine that starts at rest: constant under silence, reset returns 
         std::vector<float> off(in.size());
         offline.process(0, in.data(), off.data(), in.size());
         CHECK(off == out);
-    }
+    });
 }
 
 TEST_CASE("engineRestState: the float32 engine settled at the rest point, within float32 rounding of it", "[rest]") {
-    const std::uint64_t seed = std::random_device{}();
-    INFO("seed " << seed);
-    for (const Case& k : randomCases(seed)) {
-        INFO(k.config.summary());
-        const Model m = randomModel(k.config, seed + 4);
-        const float* knobs = k.knobs.empty() ? nullptr : k.knobs.data();
+    forRandomCases(4, [&](const Case& k, const Model& m, const float* knobs, std::uint64_t seed) {
         const State settled = engineRestState(m, knobs), exact = restState(m, knobs);
         CHECK(stateRelativeError(settled, exact) <= 1e-4); // float32 rounding, amplified by the model
         // it is what an engine started at the rounded point holds after kSettleSamples of silence
@@ -227,7 +214,7 @@ TEST_CASE("engineRestState: the float32 engine settled at the rest point, within
         double wiggle = 0;
         for (float v : quiet) wiggle = std::max(wiggle, std::abs(static_cast<double>(v) - quiet[0]));
         CHECK(wiggle <= 1e-6 * std::max(1.0, std::abs(static_cast<double>(quiet[0]))));
-    }
+    });
 }
 
 TEST_CASE("setInitialState refuses a state of another shape or with non-finite values", "[rest]") {

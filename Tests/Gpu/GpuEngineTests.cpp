@@ -144,12 +144,7 @@ TEST_CASE("CUDA backend from the rest state (where mambafx render starts): quiet
         double bound = kTolerance;
         if (k.amplifiesRounding) {
             const std::size_t m = 100000;
-            ReferenceState rs;
-            rs.layers.resize(rest.layers.size());
-            for (std::size_t l = 0; l < rest.layers.size(); ++l) {
-                rs.layers[l].conv.assign(rest.layers[l].conv.begin(), rest.layers[l].conv.end());
-                rs.layers[l].ssm.assign(rest.layers[l].ssm.begin(), rest.layers[l].ssm.end());
-            }
+            ReferenceState rs = rest.as<double>();
             const std::vector<double> ref = referenceForward(k.model, in.data(), nullptr, m, rs);
             bound = std::max(kTolerance, 3 * relL2(rt.data(), ref.data(), m));
         }

@@ -105,11 +105,7 @@ TEST_CASE("CUDA backend continues from a given state like the reference", "[gpu]
     const std::vector<float> a = test::mixedSignal(3001, 1), b = test::mixedSignal(5003, 2);
     ReferenceState rs(c);
     referenceForward(model, a.data(), nullptr, a.size(), rs);
-    State start(c);
-    for (std::size_t l = 0; l < rs.layers.size(); ++l) {
-        for (std::size_t i = 0; i < rs.layers[l].conv.size(); ++i) start.layers[l].conv[i] = static_cast<float>(rs.layers[l].conv[i]);
-        for (std::size_t i = 0; i < rs.layers[l].ssm.size(); ++i) start.layers[l].ssm[i] = static_cast<float>(rs.layers[l].ssm[i]);
-    }
+    const State start = rs.as<float>();
     const std::vector<double> ref = referenceForward(model, b.data(), nullptr, b.size(), rs);
     for (const std::size_t w : {std::size_t(0), std::size_t(999)}) {
         INFO("window " << w);

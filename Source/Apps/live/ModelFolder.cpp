@@ -3,6 +3,7 @@
 #include "DeviceChoice.h"
 
 #include <Engine/RestState.h>
+#include <Model/ModelError.h>
 #include <Model/ModelFile.h>
 
 #include <algorithm>
@@ -67,7 +68,11 @@ LoadedEngine buildEngine(const Model& model, const fs::path& path, double modelR
     out.summary = model.config.summary();
     checkModelRate(out.name, model.config.sampleRate, modelRate);
     out.engine = std::make_unique<RealtimeEngine>(model, channels);
-    out.engine->setInitialState(engineRestState(model)); // no start-up burst: its constant rest output from the first sample (no conditioning: 0)
+    try { // no start-up burst: its constant rest output from the first sample (no conditioning: 0)
+        out.engine->setInitialState(engineRestState(model));
+    } catch (const ModelError& e) {
+        throw ModelError(path.filename().string() + ": " + e.what() + "; the model is unusable, retrain or re-export it");
+    }
     out.engine->warmUp(); // touches every buffer, then resets to that state
     return out;
 }
