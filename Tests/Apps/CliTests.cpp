@@ -116,7 +116,7 @@ bool hasControlBytes(const std::string& s) {
 
 } // namespace
 
-TEST_CASE("mambafx info prints control characters from the model file as \\xNN, never raw", "[apps]") {
+TEST_CASE("mambafx info prints control characters from the model file as hex escapes, never raw", "[apps]") {
     // Found by review: a name "\x1b[2J..." cleared the terminal when printed by `info`.
     TempDir dir;
     Model model = makeModel(smallConfig(), 5);

@@ -177,7 +177,7 @@ TEST_CASE("non-finite input samples are sanitised on the dry path too: no full-s
     }
 }
 
-TEST_CASE("files the chosen --format cannot store are each named as errors; nothing is rendered", "[apps]") {
+TEST_CASE("files the chosen --format cannot store are each named as errors, and nothing is rendered", "[apps]") {
     // Found by review: the first such file aborted the batch as a usage error (exit 2) naming no file.
     TempDir dir;
     const auto modelPath = saveTestModel(makeModel(smallConfig(48000.0), 37), dir / "m.safetensors");

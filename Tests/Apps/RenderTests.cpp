@@ -277,7 +277,7 @@ TEST_CASE("conditioning: the model's defaults, --cond NAME=VALUE, and range chec
     CHECK_FALSE(fs::exists(dir / "bad.wav"));
 }
 
-TEST_CASE("every file starts from the model's rest state (silence renders as its constant rest output); --initial-state zero", "[apps]") {
+TEST_CASE("every file starts from the model's rest state (silence renders as its constant rest output), or with --initial-state zero from zero", "[apps]") {
     TempDir dir;
     Config config = smallConfig(48000.0);
     config.nCond = 1;

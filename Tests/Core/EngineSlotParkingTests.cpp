@@ -112,7 +112,7 @@ const RealtimeEngine* publish(EngineSlot& slot, const Model& model) {
 
 } // namespace
 
-TEST_CASE("EngineSlot: full retire slots park engines and hold back the next swap; no allocation or free on the audio side",
+TEST_CASE("EngineSlot: full retire slots park engines and hold back the next swap, with no allocation or free on the audio side",
           "[rt][slot]") {
     std::vector<Model> m;
     for (std::uint64_t i = 0; i < 6; ++i) m.push_back(condModel(200 + i)); // A..F

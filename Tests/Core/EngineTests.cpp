@@ -126,7 +126,7 @@ TEST_CASE("offline path: pieces equal whole, threads and windows do not change a
     CHECK(stateRelativeError(whole.getState(0), pieces.getState(0)) == 0.0);
 }
 
-TEST_CASE("channels have independent state; state save and restore continues exactly", "[engine][state]") {
+TEST_CASE("channels have independent state, and state save and restore continues exactly", "[engine][state]") {
     const std::uint64_t seed = std::random_device{}();
     Config c = test::randomConfig(seed);
     INFO("seed " << seed << ": " << c.summary());

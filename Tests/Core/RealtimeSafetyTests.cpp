@@ -65,7 +65,7 @@ TEST_CASE("processing never allocates, at any block size, with conditioning, res
     CHECK(allocations == 0);
 }
 
-TEST_CASE("EngineSlot: 1,000 model swaps while audio runs; no allocation on the audio thread", "[rt][slot]") {
+TEST_CASE("EngineSlot: 1,000 model swaps while audio runs, no allocation on the audio thread", "[rt][slot]") {
     Config small;
     small.dModel = 8;
     small.nLayers = 1;
@@ -112,7 +112,7 @@ TEST_CASE("EngineSlot: 1,000 model swaps while audio runs; no allocation on the 
     CHECK(slot.current() != nullptr);
 }
 
-TEST_CASE("30 minutes through a trained-like model stays finite; silence after loud input is not slower",
+TEST_CASE("30 minutes through a trained-like model stays finite, and silence after loud input is not slower",
           "[rt][stability][slow]") {
     Config c; // the reference size
     const Model model = randomModel(c, 77, {0.001, 0.1, 2.0, 0.3}); // strong weights: trained-like saturation

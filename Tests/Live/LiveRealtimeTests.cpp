@@ -173,7 +173,7 @@ TEST_CASE("live chain with a rate adapter in stereo, callbacks above maxBlock, b
     CHECK(same);
 }
 
-TEST_CASE("live chain with a rate adapter: swaps published from another thread while audio runs; no allocation or free on the audio thread",
+TEST_CASE("live chain with a rate adapter: swaps published from another thread while audio runs, no allocation or free on the audio thread",
           "[live][processor][resample][rt]") {
     ScratchDir dir;
     const Model models[2] = {testModel(73, kModelRate), testModel(74, kModelRate)};

@@ -82,7 +82,7 @@ TEST_CASE("default model: metadata, size, and its validation ESR measured by the
     CHECK(std::fabs(atRest - std::stod(m.metadata.at(meta::validationEsrRest))) <= 1e-4 + 1e-3 * atRest);
 }
 
-TEST_CASE("default model: from its rest state silence renders as a constant; from zero it settles audibly", "[train]") {
+TEST_CASE("default model: from its rest state silence renders as a constant, from zero it settles audibly", "[train]") {
     const Model m = loadModel((fs::path(MFX_SOURCE_DIR) / "Resources/Models/default.safetensors").string());
     const std::vector<float> silence(48000, 0.0f); // 1 s
     const auto maxAway = [&](const State* start, float level) {
