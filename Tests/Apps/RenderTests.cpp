@@ -129,12 +129,17 @@ TEST_CASE("render resamples to the model's rate and back: same length, time-alig
     REQUIRE(y.frames() == n);
 
     // Reference: the whole file (followed by silence) converted to 48 kHz at once, rendered by the
-    // real-time engine, converted back at once, cut to the input's length.
+    // real-time engine (from the rest state), converted back at once around the model's rest output
+    // (y - rest converted, rest added back: the rest output continues before the file's start, no
+    // step), cut to the input's length.
     std::vector<float> padded = x;
     padded.resize(n + 2000, 0.0f);
     const auto x48 = convertWhole(padded, 44100.0, 48000.0, static_cast<std::size_t>(std::llround((n + 2000) * 48000.0 / 44100.0)));
-    const auto y48 = renderRealtime(model, x48);
-    const auto expected = convertWhole(y48, 48000.0, 44100.0, n);
+    auto y48 = renderRealtime(model, x48);
+    const float rest = renderRealtime(model, std::vector<float>(16, 0.0f))[0];
+    for (float& v : y48) v -= rest;
+    auto expected = convertWhole(y48, 48000.0, 44100.0, n);
+    for (float& v : expected) v += rest;
     const double err = relativeL2(y.samples, expected);
     double maxErr = 0.0;
     for (std::size_t i = 0; i < n; ++i) maxErr = std::max(maxErr, static_cast<double>(std::abs(y.samples[i] - expected[i])));
@@ -143,6 +148,28 @@ TEST_CASE("render resamples to the model's rate and back: same length, time-alig
     CHECK(maxErr < 1e-4); // including the last frames
     // And it is not trivially close: the model changes the signal.
     CHECK(relativeL2(y.samples, x) > 1e-2);
+}
+
+TEST_CASE("a resampled render starts at the model's rest output: no step or ringing at the file's start", "[apps]") {
+    TempDir dir;
+    const Model model = makeModel(smallConfig(48000.0), 23);
+    const auto modelPath = saveTestModel(model, dir / "m.safetensors");
+    const float rest = renderRealtime(model, std::vector<float>(16, 0.0f))[0];
+    INFO("the test model's rest output (its output under silence from the rest state): " << rest);
+    REQUIRE(std::abs(rest) > 1e-3f); // a DC offset the down-converter would otherwise ring on
+    const int rate = GENERATE(44100, 96000);
+    auto x = sineMix(30000, rate, 5);
+    std::fill(x.begin(), x.begin() + 10000, 0.0f); // silence, then music
+    writeAudio(dir / "in.wav", x, 1, rate, kFloatWav);
+    const auto r = render(modelPath, dir / "in.wav", dir / "out.wav");
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    const auto y = readAudio(dir / "out.wav").samples;
+    REQUIRE(y.size() == x.size());
+    float worst = 0.0f; // over the lead-in, minus the converters' reach into the music after it
+    for (std::size_t t = 0; t < 9000; ++t) worst = std::max(worst, std::abs(y[t] - rest));
+    INFO("at " << rate << " Hz, largest distance from the rest output over the silent lead-in: " << worst);
+    CHECK(worst <= 1e-6f * std::max(1.0f, std::abs(rest)));
 }
 
 TEST_CASE("dry/wet mix lines the dry signal up with the wet one, also when resampling", "[apps]") {

@@ -64,7 +64,22 @@ public:
             // -68 dBFS, then its float32 floor of about -74 to -82 dBFS). Settle it there too: the same silence,
             // output discarded.
             if (!backend_.bitwiseEngine()) settle();
+            if (up_) measureRestOutput(*settings.initialState);
         }
+    }
+
+    // The model's output under silence at its rest state (a constant, e.g. the default model's DC
+    // offset of 0.00072), per channel. The down-converter treats the time before the first frame as
+    // zeros, so fed the model's output it would turn that constant into a step with sinc ringing over
+    // the first milliseconds; it converts (output - restOut) instead, which is zero before the start
+    // as after it, and restOut is added back at the file's rate (the converter is linear).
+    void measureRestOutput(const State& rest) {
+        std::fill(planarIn_.begin(), planarIn_.end(), 0.0f);
+        backend_.process(inPtr_.data(), outPtr_.data(), static_cast<int>(ch_), 1);
+        restOut_.resize(ch_);
+        for (std::size_t c = 0; c < ch_; ++c) restOut_[c] = outPtr_[c][0];
+        for (std::size_t c = 0; c < ch_; ++c) backend_.setState(static_cast<int>(c), rest); // undo the probe's step
+        if (!backend_.bitwiseEngine()) settle();
     }
 
     void settle() {
@@ -134,7 +149,7 @@ public:
                 const std::size_t k = down_->flush(fileOut_.data(), window_);
                 checkResampler(*down_, 1);
                 if (k == 0) break;
-                emitWet(fileOut_.data(), k);
+                emitConverted(k);
             }
         }
         std::fill(fileOut_.begin(), fileOut_.end(), 0.0f);
@@ -168,12 +183,23 @@ private:
     void modelRateChunk(std::size_t k) {
         if (k == 0) return;
         runModel(modelIn_.data(), k, modelOut_.data());
+        if (!restOut_.empty())
+            for (std::size_t i = 0; i < k; ++i)
+                for (std::size_t c = 0; c < ch_; ++c) modelOut_[i * ch_ + c] -= restOut_[c];
         for (std::size_t used = 0; used < k;) {
             const auto r = down_->process(modelOut_.data() + used * ch_, k - used, fileOut_.data(), window_);
             checkResampler(*down_, r.inputUsed + r.outputGenerated);
             used += r.inputUsed;
-            emitWet(fileOut_.data(), r.outputGenerated);
+            emitConverted(r.outputGenerated);
         }
+    }
+
+    // fileOut_[0, k): the down-converter's output, restOut added back (measureRestOutput).
+    void emitConverted(std::size_t k) {
+        if (!restOut_.empty())
+            for (std::size_t i = 0; i < k; ++i)
+                for (std::size_t c = 0; c < ch_; ++c) fileOut_[i * ch_ + c] += restOut_[c];
+        emitWet(fileOut_.data(), k);
     }
 
     // Every channel through the backend as its own stream: (k, C) -> (C, k) -> model -> (k, C).
@@ -228,6 +254,7 @@ private:
     const bool mixing_;
     const bool clips_;
     std::optional<Resampler> up_, down_;
+    std::vector<float> restOut_;   // (C) the model's rest output, when resampling from the rest state
 
     std::vector<float> gained_;    // (window, C) input after input gain
     std::vector<float> modelIn_;   // (modelWindow, C) at the model's rate
