@@ -209,8 +209,12 @@ std::vector<fs::path> tempFilesIn(const fs::path& dir) {
 }
 
 double relativeL2(const std::vector<float>& a, const std::vector<float>& b) {
+    // Signals of different lengths (a truncated render) or empty ones are a failure, not a small error.
+    if (a.size() != b.size() || a.empty())
+        throw std::runtime_error("relativeL2: the signals differ in length (" + std::to_string(a.size()) + " and " +
+                                 std::to_string(b.size()) + " samples) or are empty");
     double num = 0.0, den = 0.0;
-    const std::size_t n = std::min(a.size(), b.size());
+    const std::size_t n = a.size();
     for (std::size_t i = 0; i < n; ++i) {
         const double d = static_cast<double>(a[i]) - b[i];
         num += d * d;

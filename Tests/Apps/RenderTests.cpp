@@ -184,6 +184,7 @@ TEST_CASE("dry/wet mix lines the dry signal up with the wet one, also when resam
     REQUIRE(render(modelPath, dir / "in.wav", dir / "dry.wav", {"--mix", "0"}).code == 0);
     REQUIRE(render(modelPath, dir / "in.wav", dir / "half.wav", {"--mix", "0.25"}).code == 0);
     const auto wet = readAudio(dir / "wet.wav").samples;
+    REQUIRE(wet.size() == x.size());
     const auto dry = readAudio(dir / "dry.wav").samples;
     const auto half = readAudio(dir / "half.wav").samples;
     CHECK(bitwiseEqual(dry, x)); // mix 0 is the input, sample for sample
@@ -330,6 +331,7 @@ TEST_CASE("every file starts from the model's rest state (silence renders as its
     INFO(chunked.err);
     REQUIRE(chunked.code == 0);
     const auto yc = readAudio(dir / "chunked.wav").samples;
+    REQUIRE(yc.size() == x.size());
     float wiggleChunked = 0.0f;
     for (std::size_t t = 0; t < 4800; ++t) wiggleChunked = std::max(wiggleChunked, std::abs(yc[t] - yc[0]));
     CHECK(wiggleChunked <= 1e-5f * std::max(1.0f, std::abs(yc[0])));

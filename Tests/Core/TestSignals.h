@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <cstring>
 #include <random>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace mfx::test {
@@ -66,6 +68,10 @@ inline bool bitwiseEqual(const std::vector<float>& a, const std::vector<float>& 
 }
 
 inline double relativeL2(const std::vector<float>& a, const std::vector<double>& ref) {
+    // Signals of different lengths or empty ones are a failure, not a small error.
+    if (a.size() != ref.size() || a.empty())
+        throw std::runtime_error("relativeL2: the signals differ in length (" + std::to_string(a.size()) + " and " +
+                                 std::to_string(ref.size()) + " samples) or are empty");
     double num = 0, den = 0;
     for (std::size_t i = 0; i < ref.size(); ++i) {
         const double d = static_cast<double>(a[i]) - ref[i];

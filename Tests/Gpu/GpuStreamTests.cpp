@@ -15,10 +15,10 @@ constexpr double kSame = 1e-6; // two GPU runs that differ only in chunk/window 
 TEST_CASE("CUDA backend: a batch of streams equals separate runs and the reference", "[gpu][batch]") {
     MFX_REQUIRE_GPU();
     const Config c = referenceSize();
-    const Model model = strongModel(c, 21);
+    const Model model = strongModel(c, fresh(21));
     const std::size_t n = 30011;
     std::vector<std::vector<float>> in;
-    for (int s = 0; s < 5; ++s) in.push_back(test::mixedSignal(n, 40 + static_cast<std::uint64_t>(s)));
+    for (int s = 0; s < 5; ++s) in.push_back(test::mixedSignal(n, fresh(40) + static_cast<std::uint64_t>(s)));
     auto batch = makeGpu(model, 5, 4099);
     const auto outs = runGpu(*batch, in);
     for (int s = 0; s < 5; ++s) {
@@ -37,9 +37,9 @@ TEST_CASE("CUDA backend: a batch of streams equals separate runs and the referen
 TEST_CASE("CUDA backend: window size and call split do not change the output", "[gpu][windows]") {
     MFX_REQUIRE_GPU();
     const Config c = referenceSize();
-    const Model model = strongModel(c, 22);
+    const Model model = strongModel(c, fresh(22));
     const std::size_t n = 100003;
-    const std::vector<float> in = test::mixedSignal(n, 5);
+    const std::vector<float> in = test::mixedSignal(n, fresh(5));
     auto whole = makeGpu(model, 1);
     const std::vector<float> ref = runGpu1(*whole, in);
     const State refState = whole->getState(0);
@@ -68,8 +68,8 @@ TEST_CASE("CUDA backend: window size and call split do not change the output", "
 TEST_CASE("CUDA backend: state get/set continues a stream, reset starts it over", "[gpu][state]") {
     MFX_REQUIRE_GPU();
     const Config c = referenceSize();
-    const Model model = strongModel(c, 23);
-    const std::vector<float> a = test::mixedSignal(12345, 6), b = test::mixedSignal(23456, 7);
+    const Model model = strongModel(c, fresh(23));
+    const std::vector<float> a = test::mixedSignal(12345, fresh(6)), b = test::mixedSignal(23456, fresh(7));
     std::vector<float> ab = a;
     ab.insert(ab.end(), b.begin(), b.end());
     auto one = makeGpu(model, 1);
@@ -96,9 +96,9 @@ TEST_CASE("CUDA backend: state get/set continues a stream, reset starts it over"
 TEST_CASE("CUDA backend: device-resident rendering equals host rendering", "[gpu][device]") {
     MFX_REQUIRE_GPU();
     const Config c = referenceSize();
-    const Model model = strongModel(c, 24);
+    const Model model = strongModel(c, fresh(24));
     const std::size_t n = 70001, stride = 70016;
-    std::vector<std::vector<float>> in = {test::mixedSignal(n, 10), test::mixedSignal(n, 11), test::mixedSignal(n, 12)};
+    std::vector<std::vector<float>> in = {test::mixedSignal(n, fresh(10)), test::mixedSignal(n, fresh(11)), test::mixedSignal(n, fresh(12))};
     auto host = makeGpu(model, 3, 9999);
     const auto ref = runGpu(*host, in);
 
@@ -123,11 +123,11 @@ TEST_CASE("CUDA backend: device-resident rendering equals host rendering", "[gpu
 
 TEST_CASE("CUDA baseline pipeline (one warp per channel) matches the reference", "[gpu][baseline]") {
     MFX_REQUIRE_GPU();
-    for (const Config& c : {referenceSize(), test::randomConfig(31)}) {
+    for (const Config& c : {referenceSize(), test::randomConfig(fresh(31))}) {
         if (c.dState > 64) continue;
         INFO(c.summary());
-        const Model model = strongModel(c, 25);
-        const std::vector<float> in = test::mixedSignal(20011, 13);
+        const Model model = strongModel(c, fresh(25));
+        const std::vector<float> in = test::mixedSignal(20011, fresh(13));
         ReferenceState rs(c);
         const std::vector<double> ref = referenceForward(model, in.data(), nullptr, in.size(), rs);
         auto gpu = makeGpu(model, 1, 7000);

@@ -104,8 +104,8 @@ TEST_CASE("CUDA training gradients equal the CPU tape's and the float64 tape's",
         Config c;
         c.dModel = cs.dModel; c.nLayers = cs.nLayers; c.dState = cs.dState; c.dConv = cs.dConv; c.expand = cs.expand;
         c.dtRank = cs.dtRank; c.nCond = cs.nCond;
-        const Model m = gputest::strongModel(c, 100 + static_cast<std::uint64_t>(k), 0.3);
-        const Batch b = makeBatch(cs.B, cs.L, cs.nCond, 200 + static_cast<std::uint64_t>(k));
+        const Model m = gputest::strongModel(c, gputest::fresh(100) + static_cast<std::uint64_t>(k), 0.3);
+        const Batch b = makeBatch(cs.B, cs.L, cs.nCond, gputest::fresh(200) + static_cast<std::uint64_t>(k));
         LossOptions lo;
         lo.preEmphasis = cs.preEmph;
         lo.stftWeight = cs.stft;
@@ -155,8 +155,8 @@ TEST_CASE("CUDA training gradients equal the CPU tape's and the float64 tape's",
 TEST_CASE("CUDA training gradients are deterministic", "[gpu][train]") {
     MFX_REQUIRE_GPU();
     const Config c = gputest::referenceSize();
-    const Model m = gputest::strongModel(c, 7);
-    const Batch b = makeBatch(6, 4096, 0, 9);
+    const Model m = gputest::strongModel(c, gputest::fresh(7));
+    const Batch b = makeBatch(6, 4096, 0, gputest::fresh(9));
     const LossOptions lo{0.95};
     const double den = denominator(b, 1024, lo);
     auto gpu = gpuBackend(c);
@@ -209,7 +209,7 @@ TEST_CASE("Training on the GPU learns the synthetic effect like the CPU trainer"
 TEST_CASE("A CUDA training batch too large for the GPU is refused with advice", "[gpu][train]") {
     MFX_REQUIRE_GPU();
     const Config c = gputest::referenceSize();
-    const Model m = gputest::strongModel(c, 7);
+    const Model m = gputest::strongModel(c, gputest::fresh(7));
     const std::size_t L = 1 << 24;
     std::vector<float> x(L, 0.1f);
     SegmentBatch b;
@@ -220,7 +220,7 @@ TEST_CASE("A CUDA training batch too large for the GPU is refused with advice", 
     std::vector<double> g;
     CHECK_THROWS_WITH(gpu->lossAndGradient(flatten(m), b, 1.0, LossOptions{0.0}, g), Catch::Contains("smaller --batch or --segment"));
     // ... and the backend still works afterwards.
-    const Batch small = makeBatch(2, 1000, 0, 3);
+    const Batch small = makeBatch(2, 1000, 0, gputest::fresh(3));
     const double num = gpu->lossAndGradient(flatten(m), small.view(100), denominator(small, 100, LossOptions{0.0}), LossOptions{0.0}, g);
     CHECK(std::isfinite(num));
 }
@@ -228,8 +228,8 @@ TEST_CASE("A CUDA training batch too large for the GPU is refused with advice", 
 TEST_CASE("CUDA training profile: every part of a step is timed, the gradients are unchanged", "[gpu][train]") {
     MFX_REQUIRE_GPU();
     const Config c = gputest::referenceSize();
-    const Model m = gputest::strongModel(c, 8);
-    const Batch b = makeBatch(3, 3000, 0, 4);
+    const Model m = gputest::strongModel(c, gputest::fresh(8));
+    const Batch b = makeBatch(3, 3000, 0, gputest::fresh(4));
     const LossOptions lo{0.0};
     const double den = denominator(b, 500, lo);
     auto plain = gpuBackend(c);

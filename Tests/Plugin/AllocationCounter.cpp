@@ -18,6 +18,7 @@ void* __libc_malloc(std::size_t);
 void* __libc_calloc(std::size_t, std::size_t);
 void* __libc_realloc(void*, std::size_t);
 void* __libc_memalign(std::size_t, std::size_t);
+void __libc_free(void*);
 }
 
 namespace {
@@ -82,6 +83,10 @@ void* memalign(std::size_t alignment, std::size_t n) {
 void* aligned_alloc(std::size_t alignment, std::size_t n) {
     note();
     return __libc_memalign(alignment, n);
+}
+void free(void* p) {
+    if (p != nullptr) note(); // a free on the audio thread is as forbidden as an allocation
+    __libc_free(p);
 }
 int posix_memalign(void** out, std::size_t alignment, std::size_t n) {
     note();

@@ -1,8 +1,8 @@
 #pragma once
-// Counts heap allocations made by one thread (the test's audio thread) anywhere in the process,
-// including inside the dlopen()ed plugin: this test binary replaces malloc/calloc/realloc and the
-// aligned allocators (operator new ends up in malloc), and counts only while the calling thread
-// has counting switched on. Guards the rule "no allocation on the audio thread" for the plugin and
+// Counts heap allocations and frees made by one thread (the test's audio thread) anywhere in the
+// process, including inside the dlopen()ed plugin: this test binary replaces malloc/calloc/realloc,
+// the aligned allocators and free (operator new and delete end up there), and counts only while the
+// calling thread has counting switched on; "allocations" below means both. Guards the rule "no allocation on the audio thread" for the plugin and
 // JUCE's wrappers around it.
 namespace mfx::test {
 

@@ -1,7 +1,7 @@
 // Model swaps while audio runs: 1,000 session/model changes on the message thread while another
 // thread processes continuously. No crash, no non-finite output, and no heap allocation on the
-// audio thread inside the plugin's binary beyond JUCE 7.0.5's VST3 wrapper's one per block (see
-// checkSwaps and AllocationCounter.h).
+// audio thread inside the plugin's binary beyond JUCE 7.0.5's VST3 wrapper's one (and its free)
+// per block (see checkSwaps and AllocationCounter.h); the last swap is then the model playing.
 #include "AllocationCounter.h"
 #include "TestSupport.h"
 
@@ -23,15 +23,19 @@ TEST_CASE("allocation counter: counts this thread's allocations only", "[plugin]
         sinkNew = new int(3);
         sinkMalloc = std::malloc(100);
     }
-    delete sinkNew;
-    std::free(sinkMalloc);
-    CHECK(countedAllocations() == 2);
+    {
+        CountAllocationsOnThisThread counting;
+        delete sinkNew;
+        std::free(sinkMalloc);
+        std::free(nullptr); // not a heap operation
+    }
+    CHECK(countedAllocations() == 4); // two allocations, two frees
     std::thread other([] {
         sinkNew = new int(4);
         delete sinkNew;
     });
     other.join();
-    CHECK(countedAllocations() == 2);
+    CHECK(countedAllocations() == 4);
 }
 
 namespace {
@@ -113,11 +117,29 @@ void checkSwaps(PluginFormat format, int swaps) {
     if (format == PluginFormat::LV2)
         CHECK(perBlock == 0);
     else
-        CHECK(perBlock <= 1); // JUCE 7.0.5's VST3 client wrapper: 1
+        CHECK(perBlock <= 2); // JUCE 7.0.5's VST3 client wrapper: 1 allocation and its free
     CHECK(during == perBlock * swapBlocks);   // swapping adds nothing on the audio thread
-    std::printf("%s swap test: %ld blocks, %ld swaps; in the plugin binary %ld allocation(s) per block (JUCE's "
+    std::printf("%s swap test: %ld blocks, %ld swaps; in the plugin binary %ld allocation(s) and free(s) per block (JUCE's "
                 "wrapper); by the host %ld\n",
                 toString(format), swapBlocks, static_cast<long>(swaps), perBlock, hostAllocations[1].load() + hostAllocations[2].load());
+
+    // The swaps reached the audio side: the last one handed over model 34, and under silence the
+    // plugin (unity gains, fully wet) settles at that model's rest output, which no other model of
+    // the list puts out.
+    REQUIRE(static_cast<std::size_t>(swaps - 1) % states.size() == 4);
+    const Signal quiet(1, std::vector<float>(16, 0.0f));
+    const float lastRest = engineOutput(testModel(34), quiet)[0][0];
+    for (std::uint64_t other : {31, 33}) {
+        const float r = engineOutput(testModel(other, 48000.0, other == 33 ? 2 : 0), quiet)[0][0];
+        INFO("rest outputs: model 34 " << lastRest << ", model " << other << " " << r);
+        REQUIRE(std::abs(r - lastRest) > 1e-3f);
+    }
+    const Signal silence(2, std::vector<float>(2 * 48000, 0.0f));
+    const Signal settled = runPlugin(plugin, silence, blockPattern(block));
+    INFO("after the swaps, 2 s of silence end at " << settled[0].back() << " / " << settled[1].back()
+                                                   << "; model 34's rest output is " << lastRest);
+    CHECK(std::abs(settled[0].back() - lastRest) <= 1e-4f * std::max(1.0f, std::abs(lastRest)));
+    CHECK(std::abs(settled[1].back() - lastRest) <= 1e-4f * std::max(1.0f, std::abs(lastRest)));
 }
 
 } // namespace
