@@ -73,38 +73,87 @@ std::size_t clippedSamples(const std::vector<float>& x) {
     return count;
 }
 
-// For each blip: noise floor = max |target| over the 0.2 s before the blip (minus any latency
-// window); onset = first t >= blip where |target[t]| > max(4 * floor, 0.05 * local peak).
+namespace {
+// Onset of a response in target[from, to): the first sample above max(4 x the noise floor, 5 % of
+// the window's peak), the floor being max |target| over the 0.2 s before `from`. -1 when the window
+// holds no clear response (its peak not above 4 x the floor).
+long onsetIn(const std::vector<float>& target, std::size_t from, std::size_t to) {
+    to = std::min(to, target.size());
+    if (from >= to) return -1;
+    const std::size_t pre = std::min<std::size_t>(from, 9600);
+    float floor = 0;
+    for (std::size_t t = from - pre; t < from; ++t) floor = std::max(floor, std::fabs(target[t]));
+    float peak = 0;
+    for (std::size_t t = from; t < to; ++t) peak = std::max(peak, std::fabs(target[t]));
+    if (!(peak > 4.0f * floor) || peak <= 1e-6f) return -1;
+    const float thr = std::max(4.0f * floor, 0.05f * peak);
+    for (std::size_t t = from; t < to; ++t)
+        if (std::fabs(target[t]) > thr) return static_cast<long>(t);
+    return -1;
+}
+
+long median(std::vector<long> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
+} // namespace
+
+// The blips come in two groups of three, 0.5 s apart, in silence. A latency can exceed that spacing,
+// so a blip's response is not looked for from the blip itself (it would find an earlier blip's):
+//  1. the latency estimate L0 = onset of the target's first response after the first blip (the
+//     capture signal is silent before it, so nothing earlier can answer), searched up to maxLatency;
+//  2. each blip's onset within +-50 ms of b + L0 (room for clock drift); a blip without a clear
+//     response there is left out;
+//  3. at least two of the start blips must agree within a sample (a click or noise in the target
+//     that came first does not), their median is the start latency; the end group's median gives the
+//     drift, and the latency reported is the midpoint of the two (half the drift at either end).
 LatencyResult latencyFromBlips(const std::vector<float>& input, const std::vector<float>& target,
                                const std::vector<std::size_t>& blips, long maxLatency) {
     LatencyResult r;
     r.method = "blips";
-    std::vector<long> lags;
-    for (std::size_t b : blips) {
-        if (b >= target.size() || b >= input.size()) continue;
-        const std::size_t pre = std::min<std::size_t>(b, 9600);
-        float floor = 0;
-        for (std::size_t t = b - pre; t < b; ++t) floor = std::max(floor, std::fabs(target[t]));
-        const std::size_t end = std::min(target.size(), b + static_cast<std::size_t>(maxLatency) + 2400);
-        float peak = 0;
-        for (std::size_t t = b; t < end; ++t) peak = std::max(peak, std::fabs(target[t]));
-        const float thr = std::max(4.0f * floor, 0.05f * peak);
-        if (!(peak > 4.0f * floor) || peak <= 1e-6f) continue; // no clear response to this blip
-        for (std::size_t t = b; t < end; ++t)
-            if (std::fabs(target[t]) > thr) {
-                lags.push_back(static_cast<long>(t - b));
-                break;
-            }
+    if (blips.empty() || blips.front() >= input.size() || maxLatency < 0) return r;
+    const std::size_t b0 = blips.front();
+    constexpr long kSlack = 2400;
+    // 1. from the first blip on: the first sample above 4 x the noise floor before it, refined as
+    //    onsetIn does over the 50 ms after it (a weak blip response is not measured against a later,
+    //    louder part of the signal)
+    if (b0 >= target.size()) return r;
+    float floor = 0;
+    for (std::size_t t = b0 - std::min<std::size_t>(b0, 9600); t < b0; ++t) floor = std::max(floor, std::fabs(target[t]));
+    const std::size_t last = std::min(target.size(), b0 + static_cast<std::size_t>(maxLatency) + 1);
+    std::size_t t1 = b0;
+    while (t1 < last && !(std::fabs(target[t1]) > std::max(4.0f * floor, 1e-6f))) ++t1;
+    if (t1 >= last) return r;
+    const long first = onsetIn(target, t1, t1 + static_cast<std::size_t>(kSlack));
+    if (first < 0) return r;
+    const long L0 = first - static_cast<long>(b0);
+    // 2. every blip near b + L0
+    std::vector<long> startLags, endLags;
+    for (std::size_t i = 0; i < blips.size(); ++i) {
+        const long b = static_cast<long>(blips[i]);
+        if (blips[i] >= input.size()) continue;
+        const long from = std::max(0L, b + L0 - kSlack), to = b + L0 + kSlack;
+        const long onset = onsetIn(target, static_cast<std::size_t>(from), static_cast<std::size_t>(to));
+        if (onset < 0) continue;
+        (i < 3 ? startLags : endLags).push_back(onset - b);
     }
-    if (lags.empty()) return r;
-    std::vector<long> sorted = lags;
-    std::sort(sorted.begin(), sorted.end());
-    r.samples = sorted[sorted.size() / 2]; // median
-    std::size_t agree = 0;
-    for (long l : lags) agree += std::labs(l - r.samples) <= 1 ? 1 : 0;
-    r.confidence = static_cast<double>(agree) / static_cast<double>(lags.size());
-    if (lags.size() >= 2) r.driftSamples = lags.back() - lags.front();
-    r.found = r.samples <= maxLatency;
+    if (startLags.empty()) return r;
+    const long start = median(startLags);
+    std::size_t agree = 0, all = 0;
+    for (long l : startLags) agree += std::labs(l - start) <= 1 ? 1 : 0;
+    all += startLags.size();
+    long end = start;
+    if (!endLags.empty()) {
+        end = median(endLags);
+        for (long l : endLags) agree += std::labs(l - end) <= 1 ? 1 : 0;
+        all += endLags.size();
+    }
+    std::size_t startAgree = 0;
+    for (long l : startLags) startAgree += std::labs(l - start) <= 1 ? 1 : 0;
+    r.samples = start + (end - start) / 2;
+    r.driftSamples = end - start;
+    r.confidence = static_cast<double>(agree) / static_cast<double>(all);
+    r.found = startAgree >= 2 && r.samples >= 0 && r.samples <= maxLatency;
     return r;
 }
 

@@ -49,9 +49,11 @@ TEST_CASE("Capture signal: deterministic, documented layout, no clipping", "[tra
 
 TEST_CASE("Latency: exact from the blips, with drift reported", "[train]") {
     const CaptureSignal cs = makeCaptureSignal();
-    for (std::size_t delay : {0u, 3u, 128u, 1001u, 9000u}) {
+    // Also latencies beyond the blips' 0.5 s spacing (a DAW's pre-roll): 0.6, 0.8, 1.2 and 2 s were
+    // once found as 0.1, 0.3, 0.2 and 0.5 s, the reply to another blip.
+    for (std::size_t delay : {0u, 3u, 128u, 1001u, 9000u, 23999u, 24000u, 28800u, 38400u, 57600u, 96000u}) {
         const auto y = device(cs.samples, delay);
-        const auto r = latencyFromBlips(cs.samples, y, cs.blips, 24000);
+        const auto r = latencyFromBlips(cs.samples, y, cs.blips, 480000);
         INFO("delay " << delay);
         REQUIRE(r.found);
         CHECK(r.samples == static_cast<long>(delay));
@@ -66,6 +68,18 @@ TEST_CASE("Latency: exact from the blips, with drift reported", "[train]") {
     std::copy(y.begin() + static_cast<long>(cut), y.end(), drifted.begin() + static_cast<long>(cut) + 5);
     const auto r = latencyFromBlips(cs.samples, drifted, cs.blips, 24000);
     CHECK(r.driftSamples == 5);
+    CHECK(r.samples == 102); // the midpoint of 100 and 105
+    // Beyond the limit given: not found (not some other blip's reply)
+    const auto far = latencyFromBlips(cs.samples, device(cs.samples, 28800), cs.blips, 24000);
+    CHECK_FALSE(far.found);
+    // A click in the target before the first blip's reply misleads the estimate, but not the
+    // measurement: the other two start blips agree on the true latency (their windows of +-50 ms
+    // around the estimate hold their replies)
+    auto clicked = device(cs.samples, 500);
+    clicked[cs.blips[0] + 100] = 0.3f;
+    const auto c = latencyFromBlips(cs.samples, clicked, cs.blips, 24000);
+    CHECK(c.found);
+    CHECK(c.samples == 500);
 }
 
 TEST_CASE("Latency: exact by cross-correlation for material without blips", "[train]") {
