@@ -106,7 +106,7 @@ Trainer::Trainer(const Model& init, std::vector<Recording> train, std::vector<Re
     for (const auto& r : train_) usable += r.input.size() >= len ? 1 : 0;
     if (usable != train_.size())
         throw std::invalid_argument("every training recording must hold at least one segment (" + std::to_string(len) +
-                                    " samples = warm-up + segment); shorten --segment or use longer audio");
+                                    " samples = warm-up + segment); shorten --segment or --warmup, or use longer audio");
 }
 
 std::size_t Trainer::trainSamples() const {

@@ -29,6 +29,14 @@ bool parseJsonState(const std::string& text, RunState& s) {
     if (esr == j.end() || sec == j.end() || !esr->is_number() || !sec->is_number()) return false;
     s.bestEsr = esr->get<double>();
     s.seconds = sec->get<double>();
+    const auto recipe = j.find("recipe");
+    if (recipe != j.end()) {
+        if (!recipe->is_object()) return false;
+        for (const auto& [k, v] : recipe->items()) {
+            if (!v.is_string()) return false;
+            s.recipe[k] = v.get<std::string>();
+        }
+    }
     return true;
 }
 
@@ -71,7 +79,8 @@ std::vector<std::uint8_t> readCheckpoint(const fs::path& path) {
 }
 
 void writeRunState(const fs::path& path, const RunState& state) {
-    const nlohmann::ordered_json j = {{"best_validation_esr", state.bestEsr}, {"train_seconds", state.seconds}};
+    nlohmann::ordered_json j = {{"best_validation_esr", state.bestEsr}, {"train_seconds", state.seconds}};
+    if (!state.recipe.empty()) j["recipe"] = state.recipe;
     writeFileAtomically(path, j.dump(2) + "\n", "the run state");
 }
 

@@ -6,6 +6,7 @@
 // fails with a message naming the file.
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@ namespace mfx::apps::train {
 struct RunState {
     double bestEsr = 1e300; // validation ESR of the model in MODEL; 1e300 while none has been written
     double seconds = 0;     // training time so far
+    std::map<std::string, std::string> recipe; // what the run was started with (TrainRecipe.h); empty in older files
 };
 
 // Writes `bytes` to "<path>.tmp-<pid>" and renames it to `path`. `what` names the file in messages
@@ -24,7 +26,7 @@ void writeCheckpoint(const std::filesystem::path& path, const std::vector<std::u
 // Throws Failure when the checkpoint is missing or cannot be read.
 std::vector<std::uint8_t> readCheckpoint(const std::filesystem::path& path);
 
-// As JSON: {"best_validation_esr": 0.0123, "train_seconds": 456.7}.
+// As JSON: {"best_validation_esr": 0.0123, "train_seconds": 456.7, "recipe": {"lr": "0.005", ...}}.
 void writeRunState(const std::filesystem::path& path, const RunState& state);
 // Throws Failure when the file is missing, unreadable, truncated or holds impossible values. Also
 // reads the two-number text ("0.0123 456.7") that versions before the JSON wrote.

@@ -8,6 +8,7 @@
 #include "TrainCommands.h"
 #include "TrainData.h"
 #include "TrainPreflight.h"
+#include "TrainRecipe.h"
 
 #include <common/CommandLine.h>
 #include <common/Errors.h>
@@ -27,6 +28,8 @@
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <regex>
+#include <stdexcept>
 #include <thread>
 
 namespace mfx::apps {
@@ -93,6 +96,18 @@ void runTrain(const TrainArgs& a) {
         throw UsageError(ckptPath.string() + " exists (the checkpoint of an earlier run, e.g. one stopped with Ctrl-C); pass --resume "
                          "to continue that run, or --overwrite to start again and replace it");
 
+    if (a.resume && !fs::exists(ckptPath))
+        throw UsageError("--resume: there is no checkpoint " + ckptPath.string() +
+                         " to continue (it is written during training, at every epoch and on Ctrl-C); start without --resume");
+    // Options that cannot work, refused before the audio is read and aligned.
+    static const std::regex deviceSyntax("auto|cpu|cuda(:[0-9]+)?");
+    if (!std::regex_match(a.device, deviceSyntax))
+        throw UsageError("--device " + a.device + " is not known; use auto, cpu, cuda or cuda:N");
+    if (a.batch < 1 || a.segment < 64) throw UsageError("--batch must be >= 1 and --segment >= 64");
+    for (int n : a.stftSizes)
+        if (n < 16 || n > 65536 || (n & (n - 1)) != 0)
+            throw UsageError("--stft-sizes: " + std::to_string(n) + " is not a power of two between 16 and 65536");
+    if (a.stftWeight < 0) throw UsageError("--stft-weight must be 0 (off) or positive");
     // What would otherwise fail only when the first epoch's files are written, checked before any work.
     train::checkOutputFolder(out, {ckptPath, statePath});
     std::vector<train::TargetSpec> specs;
@@ -145,10 +160,6 @@ void runTrain(const TrainArgs& a) {
     o.loss.preEmphasis = a.preEmphasis;
     o.loss.stftWeight = a.stftWeight;
     o.loss.stftSizes = a.stftSizes;
-    for (int n : a.stftSizes)
-        if (n < 16 || n > 65536 || (n & (n - 1)) != 0)
-            throw UsageError("--stft-sizes: " + std::to_string(n) + " is not a power of two between 16 and 65536");
-    if (a.stftWeight < 0) throw UsageError("--stft-weight must be 0 (off) or positive");
     o.adam.lr = a.lr;
     o.adam.lrFinal = a.lr / 100;
     if (batch < 1 || segment < 64) throw UsageError("--batch must be >= 1 and --segment >= 64");
@@ -166,7 +177,13 @@ void runTrain(const TrainArgs& a) {
     for (auto& b : init.weights.embeddingBias) b = 0.0f;
     for (auto& w : init.weights.headWeight) w = 0.0f;
     const std::string hardware = backend->name();
-    Trainer trainer(init, data.train, data.val, o, std::move(backend));
+    std::unique_ptr<Trainer> trainerPtr;
+    try {
+        trainerPtr = std::make_unique<Trainer>(init, data.train, data.val, o, std::move(backend));
+    } catch (const std::invalid_argument& e) {
+        throw UsageError(e.what()); // segments that do not fit the recordings: options, not files
+    }
+    Trainer& trainer = *trainerPtr;
     {
         // Validation renders through the same kind of backend as `mambafx render` (GPU or the
         // offline CPU path): the ESR printed and stored is what the engines produce.
@@ -178,9 +195,11 @@ void runTrain(const TrainArgs& a) {
     }
     train::RunState rs;
     long savedStep = -1; // the step of the newest checkpoint on disk from this run (or the one resumed), -1 if none yet
+    const train::Recipe recipe = train::makeRecipe(c, o, data);
     if (a.resume) {
         const std::vector<std::uint8_t> bytes = train::readCheckpoint(ckptPath);
         rs = train::readRunState(statePath);
+        train::checkResumeRecipe(rs.recipe, recipe, ckptPath.string()); // before the checkpoint's own shape check
         try {
             trainer.restore(bytes);
         } catch (const std::runtime_error& e) {
@@ -192,10 +211,17 @@ void runTrain(const TrainArgs& a) {
             printNote(a.output + " does not exist: the first epoch writes it");
         }
         savedStep = trainer.stepIndex();
+        if (trainer.stepIndex() >= o.totalSteps && fs::exists(out)) {
+            std::cerr << "the run in " << ckptPath.string() << " has done all " << a.epochs << " epochs (step "
+                      << trainer.stepIndex() << "); nothing to train, " << a.output << " is unchanged (best validation ESR "
+                      << fmt(rs.bestEsr, 5) << "): pass a larger --epochs to train on\n";
+            return;
+        }
         std::cerr << "resuming at epoch " << trainer.stepIndex() / stepsPerEpoch + 1 << " (step " << trainer.stepIndex() << ")\n";
     }
+    rs.recipe = recipe;
     std::cerr << "training " << c.summary() << " on " << fmt(static_cast<double>(trainSamples) / data.sampleRate, 1) << " s of audio, "
-              << a.epochs << " epochs of " << stepsPerEpoch << " steps, on " << hardware << "\n";
+              << a.epochs << (a.epochs == 1 ? " epoch of " : " epochs of ") << stepsPerEpoch << " steps, on " << hardware << "\n";
 
     auto saveCheckpoint = [&]() {
         train::writeCheckpoint(ckptPath, trainer.checkpoint());
@@ -224,6 +250,10 @@ void runTrain(const TrainArgs& a) {
             lossText += ")";
         }
         m.metadata["train_loss"] = lossText;
+        m.metadata["train_schedule"] = train::describeSchedule(o, a.epochs, stepsPerEpoch);
+        std::string targetFiles;
+        for (const auto& spec : specs) targetFiles += (targetFiles.empty() ? "" : ", ") + fs::path(spec.path).filename().string();
+        m.metadata["train_targets"] = targetFiles;
         m.metadata["parameters"] = std::to_string(c.parameterCount());
         long lat = 0;
         for (long l : data.latencies) lat = std::max(lat, l);
@@ -254,6 +284,7 @@ void runTrain(const TrainArgs& a) {
     double lossSum = 0;
     long lossN = 0;
     double lastVal = -1;
+    bool improved = false; // an epoch of this command wrote the model
     // A NaN or infinite loss, validation ESR or weight: training has diverged; nothing of it is saved.
     auto diverged = [&]() {
         std::string m = "training diverged at step " + std::to_string(trainer.stepIndex()) +
@@ -291,6 +322,7 @@ void runTrain(const TrainArgs& a) {
             saveCheckpoint();
             if (better) {
                 saveBest(lastVal, trainLoss);
+                improved = true;
                 rs.bestEsr = lastVal;
                 train::writeRunState(statePath, rs);
             }
@@ -303,18 +335,37 @@ void runTrain(const TrainArgs& a) {
             std::cerr << (tty ? "\r\033[K" : "") << "epoch " << epoch << "/" << a.epochs << "  loss " << fmt(trainLoss, 5) << "  val ESR "
                       << fmt(lastVal, 5) << (better ? " *" : "  ") << " (best " << fmt(rs.bestEsr, 5) << ")  "
                       << Progress::formatDuration(left) << " left" << "\n";
-            if (a.maxMinutes > 0 && elapsed > 60 * a.maxMinutes) {
-                std::cerr << "--max-minutes reached; continue with --resume\n";
-                break;
-            }
         } else if (tty && std::chrono::duration<double>(now - last).count() > 0.5) {
             last = now;
             const long inEpoch = trainer.stepIndex() % stepsPerEpoch;
             std::cerr << "\r\033[Kepoch " << trainer.stepIndex() / stepsPerEpoch + 1 << "/" << a.epochs << "  step " << inEpoch << "/"
                       << stepsPerEpoch << "  loss " << fmt(r.loss, 5) << std::flush;
         }
+        // Checked every step (an epoch of a knob capture can take long), only while steps remain.
+        if (a.maxMinutes > 0 && trainer.stepIndex() < o.totalSteps &&
+            std::chrono::duration<double>(now - start).count() > 60 * a.maxMinutes) {
+            if (savedStep != trainer.stepIndex()) saveCheckpoint();
+            std::cerr << (tty ? "\r\033[K" : "") << "--max-minutes reached at step " << trainer.stepIndex() << " of " << o.totalSteps
+                      << ": checkpoint saved; continue with the same command and --resume\n";
+            break;
+        }
     }
-    std::cerr << "best validation ESR " << fmt(rs.bestEsr, 5) << "; model written to " << a.output << "\n";
+    if (improved)
+        std::cerr << "best validation ESR " << fmt(rs.bestEsr, 5) << "; model written to " << a.output << "\n";
+    else if (fs::exists(out))
+        std::cerr << "best validation ESR " << fmt(rs.bestEsr, 5) << ", from an earlier run: no epoch of this one did better, so "
+                  << a.output << " is unchanged\n";
+    else
+        std::cerr << "no epoch finished, so no model was written yet; the checkpoint " << ckptPath.string()
+                  << " holds the training: continue with --resume\n";
+    if (fs::exists(out) && rs.bestEsr > 0.9) {
+        std::string lat;
+        for (const auto& n : data.latencyNotes) lat += "\n  " + n;
+        std::cerr << "warning: " << ("the model has learned almost nothing (validation ESR " + fmt(rs.bestEsr, 3) +
+                     "; 1 is what silence would score): check the latency removed" + lat +
+                     "\n  (give the right one with --latency if it is wrong), that the target is a recording of this input, "
+                     "and train longer or a larger --size") << "\n";
+    }
 }
 
 } // namespace

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <sstream>
@@ -69,12 +70,19 @@ TargetSpec parseTargetSpec(const std::string& arg) {
             const std::string v = item.substr(eq + 1);
             const double value = std::strtod(v.c_str(), &end);
             if (v.empty() || *end != '\0' || !std::isfinite(value))
-                throw UsageError("--target '" + arg + "': '" + v + "' is not a number (write e.g. gain=0.5:recorded.wav)");
+                throw UsageError("--target '" + arg + "': '" + v + "' is not a finite number (write e.g. gain=0.5:recorded.wav)");
             s.knobs.emplace_back(item.substr(0, eq), value);
         }
         s.path = arg.substr(colon + 1);
     } else {
         s.path = arg;
+        std::error_code ec;
+        // "gain=0.5" (no file) and "gain:rec.wav" (no value): knob settings written wrong, not file names
+        if (colon == std::string::npos && arg.find('=') != std::string::npos && !std::filesystem::exists(arg, ec))
+            throw UsageError("--target '" + arg + "' gives a knob setting but no file; write gain=0.5:recorded.wav");
+        if (colon != std::string::npos && colon > 0 && arg.find_first_of("/.\\") > colon && !std::filesystem::exists(arg, ec))
+            throw UsageError("--target '" + arg + "': write a knob setting as name=value before the file (e.g. " +
+                             arg.substr(0, colon) + "=0.5:" + arg.substr(colon + 1) + ")");
     }
     if (s.path.empty()) throw UsageError("--target '" + arg + "' names no file");
     return s;
@@ -94,9 +102,15 @@ PreparedData prepareData(const std::string& inputPath, const std::vector<TargetS
     for (const auto& t : targets) {
         bool same = t.knobs.size() == first.size();
         for (std::size_t i = 0; same && i < first.size(); ++i) same = t.knobs[i].first == first[i].first;
-        if (!same)
+        if (!same) {
+            auto knobsOf = [](const TargetSpec& s) {
+                std::string k;
+                for (const auto& [name, value] : s.knobs) k += (k.empty() ? "" : ", ") + name;
+                return k.empty() ? std::string("no knobs") : k;
+            };
             throw UsageError("every --target must name the same knobs in the same order (e.g. gain=0:a.wav gain=1:b.wav); '" +
-                             t.path + "' differs");
+                             targets.front().path + "' names " + knobsOf(targets.front()) + ", '" + t.path + "' " + knobsOf(t));
+        }
     }
     if (targets.size() > 1 && first.empty())
         throw UsageError("several --target files need knob settings (e.g. --target gain=0:a.wav --target gain=1:b.wav)");
@@ -127,8 +141,13 @@ PreparedData prepareData(const std::string& inputPath, const std::vector<TargetS
             r.max = std::max(r.max, t.knobs[k].second);
             vals.push_back(t.knobs[k].second);
         }
+        if (!(r.max > r.min))
+            throw UsageError("the knob '" + r.name + "' has the one setting " + fmt(r.min, 3) +
+                             " on every --target: a knob is learned from recordings at two or more settings (e.g. --target " +
+                             r.name + "=0:a.wav --target " + r.name + "=1:b.wav), or leave it out");
         std::sort(vals.begin(), vals.end());
-        r.def = vals[vals.size() / 2];
+        const std::size_t mid = vals.size() / 2; // the median; of the two middle settings' mean for an even count
+        r.def = vals.size() % 2 ? vals[mid] : 0.5 * (vals[mid - 1] + vals[mid]);
         out.knobs.push_back(r);
     }
 
@@ -162,7 +181,10 @@ PreparedData prepareData(const std::string& inputPath, const std::vector<TargetS
         const long maxLat = o.maxLatencyMs * in.rate / 1000;
         if (lat < 0) {
             mfx::train::LatencyResult r;
-            if (out.standardSignal) r = mfx::train::latencyFromBlips(in.x, tg.x, standard.blips, maxLat);
+            // The blips' pattern makes any latency the target's extra length allows safe to find
+            // (up to 10 s); cross-correlation is limited to maxLat (its cost grows with the range).
+            const long maxBlipLat = std::max(maxLat, static_cast<long>(tg.x.size()) - static_cast<long>(in.x.size()) + 2400);
+            if (out.standardSignal) r = mfx::train::latencyFromBlips(in.x, tg.x, standard.blips, maxBlipLat);
             if (!r.found) r = mfx::train::latencyByCrossCorrelation(in.x, tg.x, maxLat);
             if (!r.found)
                 throw Failure("could not find the latency of " + t.path +
@@ -176,7 +198,9 @@ PreparedData prepareData(const std::string& inputPath, const std::vector<TargetS
             if (r.method == "blips" && std::labs(r.driftSamples) > 2)
                 out.warnings.push_back(t.path + ": the end blips are " + std::to_string(r.driftSamples) +
                                        " samples later than the start blips: the recording's clock drifts; record input and "
-                                       "output on one interface (same clock)");
+                                       "output on one interface (same clock). The latency removed is the midpoint, " +
+                                       std::to_string(r.samples) + " samples: the ends are " +
+                                       std::to_string(std::labs(r.driftSamples) / 2) + " samples off");
         }
         out.latencies.push_back(lat);
         out.latencyNotes.push_back(t.path + ": latency " + std::to_string(lat) + " samples (" + fmt(1000.0 * lat / in.rate, 2) +

@@ -1,0 +1,31 @@
+#pragma once
+// What a training run was started with, kept in the run state (MODEL.ckpt.json) so that --resume can
+// refuse a command that would continue it with another recipe or other data: a different learning
+// rate, batch, segment, seed, loss or model size, or a different recording, alignment or knob
+// setting, would silently make the resumed run something else (its schedule, its data, its numbers).
+// --epochs (to train longer), --max-minutes, --threads, --device and --progress may change.
+#include "TrainData.h"
+
+#include <Model/Config.h>
+#include <Train/Trainer.h>
+
+#include <map>
+#include <string>
+
+namespace mfx::apps::train {
+
+using Recipe = std::map<std::string, std::string>; // key -> value, both printable
+
+// The recipe of this command: the model shape, the step shape and optimiser, the loss, the seed, the
+// latencies removed and a fingerprint (64-bit FNV-1a) of the training and validation samples and
+// their knob values.
+Recipe makeRecipe(const Config& c, const mfx::train::TrainOptions& o, const PreparedData& data);
+
+// Throws UsageError listing every entry of `stored` (the run's) that `now` differs in, with what to
+// do. Entries missing on either side (a run state written before recipes were kept) are not compared.
+void checkResumeRecipe(const Recipe& stored, const Recipe& now, const std::string& checkpoint);
+
+// One line for the model's metadata ("train_schedule"): batch, segment, warm-up, lr schedule, seed.
+std::string describeSchedule(const mfx::train::TrainOptions& o, int epochs, long stepsPerEpoch);
+
+} // namespace mfx::apps::train

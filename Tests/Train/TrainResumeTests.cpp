@@ -1,0 +1,127 @@
+// `mambafx train --resume` and the end of a run: a resumed command must have the run's recipe and
+// data (TrainRecipe.h), a run that has done its epochs trains nothing, --max-minutes stops with a
+// checkpoint only while steps remain, and a model that learned nothing is called out.
+#include "TrainAppSupport.h"
+
+#include <train/TrainRecipe.h>
+
+using namespace mfx;
+using namespace mfx::trainapptest;
+
+TEST_CASE("train --resume refuses another recipe or other data, naming what differs", "[train]") {
+    TempDir dir;
+    const auto in = noise(48000 * 6, 0.3f, 21);
+    writeWav(dir.file("in.wav"), in);
+    writeWav(dir.file("t.wav"), device(in, 4.0, 0));
+    writeWav(dir.file("other.wav"), device(in, 2.0, 0));
+    const std::string out = dir.file("m.safetensors");
+    REQUIRE(runTrain(dir.file("in.wav"), dir.file("t.wav"), out, {"--lr", "0.004"}).code == 0);
+    auto bytes = [](const std::string& p) {
+        std::ifstream f(p, std::ios::binary);
+        return std::vector<char>((std::istreambuf_iterator<char>(f)), {});
+    };
+    const auto model = bytes(out), ckpt = bytes(out + ".ckpt");
+
+    const auto lr = runTrain(dir.file("in.wav"), dir.file("t.wav"), out, {"--resume", "--epochs", "2", "--lr", "0.04"});
+    CHECK(lr.code == apps::kExitUsage);
+    CHECK_THAT(lr.err, Catch::Contains("--lr: 0.004 in that run, 0.04 now") && Catch::Contains("--overwrite"));
+    const auto data = runTrain(dir.file("in.wav"), dir.file("other.wav"), out, {"--resume", "--epochs", "2", "--lr", "0.004"});
+    CHECK(data.code == apps::kExitUsage);
+    CHECK_THAT(data.err, Catch::Contains("the training data"));
+    const auto size = runTrain(dir.file("in.wav"), dir.file("t.wav"), out,
+                               {"--resume", "--epochs", "2", "--lr", "0.004", "--size", "lite", "--batch", "2"});
+    CHECK(size.code == apps::kExitUsage);
+    CHECK_THAT(size.err, Catch::Contains("the model (--size") && Catch::Contains("--batch: 4 in that run, 2 now"));
+    CHECK(bytes(out) == model); // nothing was touched
+    CHECK(bytes(out + ".ckpt") == ckpt);
+
+    // The same recipe with more epochs continues.
+    const auto ok = runTrain(dir.file("in.wav"), dir.file("t.wav"), out, {"--resume", "--epochs", "2", "--lr", "0.004"});
+    INFO(ok.err);
+    CHECK(ok.code == 0);
+    CHECK_THAT(ok.err, Catch::Contains("resuming at epoch 2"));
+    // It has now done its 2 epochs: resuming again trains nothing and says so.
+    const auto done = runTrain(dir.file("in.wav"), dir.file("t.wav"), out, {"--resume", "--epochs", "2", "--lr", "0.004"});
+    CHECK(done.code == 0);
+    CHECK_THAT(done.err, Catch::Contains("has done all 2 epochs") && Catch::Contains("pass a larger --epochs"));
+    CHECK_THAT(done.err, !Catch::Contains("model written"));
+
+    // --resume without a checkpoint: a usage error, before any audio is read
+    const auto none = runTrain(dir.file("in.wav"), dir.file("t.wav"), dir.file("never.safetensors"), {"--resume"});
+    CHECK(none.code == apps::kExitUsage);
+    CHECK_THAT(none.err, Catch::Contains("no checkpoint") && Catch::Contains("start without --resume"));
+}
+
+TEST_CASE("train: --max-minutes only stops a run with steps left; usage errors come before the audio is read", "[train]") {
+    TempDir dir;
+    const auto in = noise(48000 * 6, 0.3f, 22);
+    writeWav(dir.file("in.wav"), in);
+    writeWav(dir.file("t.wav"), device(in, 4.0, 0));
+    const std::string out = dir.file("m.safetensors");
+    // a limit the run stays under: no "reached"
+    const auto under = runTrain(dir.file("in.wav"), dir.file("t.wav"), out, {"--max-minutes", "100"});
+    CHECK(under.code == 0);
+    CHECK_THAT(under.err, !Catch::Contains("--max-minutes reached") && Catch::Contains("model written"));
+    // a limit every step is over: stopped at the first step with a checkpoint, mid-epoch
+    const auto over = runTrain(dir.file("in.wav"), dir.file("t.wav"), dir.file("m2.safetensors"), {"--max-minutes", "1e-9", "--epochs", "3"});
+    CHECK(over.code == 0);
+    CHECK_THAT(over.err, Catch::Contains("--max-minutes reached at step 1 of") && Catch::Contains("--resume"));
+    CHECK(fs::exists(dir.file("m2.safetensors.ckpt")));
+    CHECK_FALSE(fs::exists(dir.file("m2.safetensors")));
+    CHECK_THAT(over.err, Catch::Contains("no epoch finished"));
+
+    // Impossible options are refused without reading the (missing) input: exit 2, not a file error.
+    for (const std::vector<std::string>& bad : {std::vector<std::string>{"--device", "gpu"}, {"--stft-sizes", "100"},
+                                                 {"--batch", "0"}, {"--segment", "10"}}) {
+        const auto r = runTrain(dir.file("missing.wav"), dir.file("t.wav"), dir.file("x.safetensors"), bad);
+        INFO(bad[0] << " " << bad[1] << ": " << r.err);
+        CHECK(r.code == apps::kExitUsage);
+        CHECK_THAT(r.err, !Catch::Contains("missing.wav"));
+    }
+    // Segments longer than the recordings: a usage error naming both options
+    const auto longSeg = runTrain(dir.file("in.wav"), dir.file("t.wav"), dir.file("y.safetensors"), {"--warmup", "9000000"});
+    CHECK(longSeg.code == apps::kExitUsage);
+    CHECK_THAT(longSeg.err, Catch::Contains("--segment or --warmup"));
+}
+
+TEST_CASE("train: a model that learned nothing is called out, with the latency to check", "[train]") {
+    TempDir dir;
+    const auto in = noise(48000 * 6, 0.3f, 23);
+    writeWav(dir.file("in.wav"), in);
+    // a target unrelated to the input: nothing to learn (ESR about 1), whatever the latency
+    writeWav(dir.file("t.wav"), noise(48000 * 6, 0.3f, 99));
+    const auto r = runTrain(dir.file("in.wav"), dir.file("t.wav"), dir.file("m.safetensors"), {"--latency", "0"});
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    CHECK_THAT(r.err, Catch::Contains("learned almost nothing") && Catch::Contains("latency 0 samples") && Catch::Contains("--latency"));
+}
+
+TEST_CASE("train: knob settings written wrong are named as such; one setting is not a knob", "[train]") {
+    TempDir dir;
+    const auto in = noise(48000 * 6, 0.3f, 24);
+    writeWav(dir.file("in.wav"), in);
+    writeWav(dir.file("g0.wav"), device(in, 1.0, 0));
+    writeWav(dir.file("g1.wav"), device(in, 4.0, 0));
+    const std::string g0 = dir.file("g0.wav"), g1 = dir.file("g1.wav");
+    auto parseError = [](const std::string& arg) {
+        try {
+            (void)apps::train::parseTargetSpec(arg);
+        } catch (const std::exception& e) {
+            return std::string(e.what());
+        }
+        return std::string();
+    };
+    CHECK_THAT(parseError("gain:" + g0), Catch::Contains("write a knob setting as name=value") && Catch::Contains("gain=0.5:"));
+    CHECK_THAT(parseError("gain=0.5"), Catch::Contains("gives a knob setting but no file"));
+    CHECK_THAT(parseError("gain=1e400:" + g0), Catch::Contains("not a finite number"));
+    CHECK(parseError("gain=0.5:" + g0).empty());
+    // the first target without knobs: the message names both, not only the second
+    CHECK_THAT(prepareError(dir.file("in.wav"), {g0, "gain=1:" + g1}), Catch::Contains("names no knobs") && Catch::Contains("g1.wav' gain"));
+    // a knob at a single setting cannot be learned
+    CHECK_THAT(prepareError(dir.file("in.wav"), {"gain=0:" + g0}), Catch::Contains("has the one setting 0.000"));
+    // the default is the median: for {0, 1} their mean
+    const auto data = apps::train::prepareData(dir.file("in.wav"),
+                                               {apps::train::parseTargetSpec("gain=0:" + g0), apps::train::parseTargetSpec("gain=1:" + g1)}, {});
+    REQUIRE(data.knobs.size() == 1);
+    CHECK(data.knobs[0].def == 0.5);
+}
