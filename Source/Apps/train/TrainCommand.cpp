@@ -28,7 +28,6 @@
 #include <ctime>
 #include <filesystem>
 #include <iostream>
-#include <regex>
 #include <stdexcept>
 #include <thread>
 
@@ -99,15 +98,7 @@ void runTrain(const TrainArgs& a) {
     if (a.resume && !fs::exists(ckptPath))
         throw UsageError("--resume: there is no checkpoint " + ckptPath.string() +
                          " to continue (it is written during training, at every epoch and on Ctrl-C); start without --resume");
-    // Options that cannot work, refused before the audio is read and aligned.
-    static const std::regex deviceSyntax("auto|cpu|cuda(:[0-9]+)?");
-    if (!std::regex_match(a.device, deviceSyntax))
-        throw UsageError("--device " + a.device + " is not known; use auto, cpu, cuda or cuda:N");
-    if (a.batch < 1 || a.segment < 64) throw UsageError("--batch must be >= 1 and --segment >= 64");
-    for (int n : a.stftSizes)
-        if (n < 16 || n > 65536 || (n & (n - 1)) != 0)
-            throw UsageError("--stft-sizes: " + std::to_string(n) + " is not a power of two between 16 and 65536");
-    if (a.stftWeight < 0) throw UsageError("--stft-weight must be 0 (off) or positive");
+    train::checkTrainOptions(a.device, a.batch, a.segment, a.stftSizes, a.stftWeight);
     // What would otherwise fail only when the first epoch's files are written, checked before any work.
     train::checkOutputFolder(out, {ckptPath, statePath});
     std::vector<train::TargetSpec> specs;

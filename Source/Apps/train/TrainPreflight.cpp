@@ -1,4 +1,4 @@
-// Output-folder and metadata-text checks of `mambafx train`, made before any training.
+// Output-folder, option and metadata-text checks of `mambafx train`, made before any training.
 #include "TrainPreflight.h"
 
 #include <common/Errors.h>
@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <regex>
 
 namespace mfx::apps::train {
 
@@ -100,6 +101,17 @@ void checkOutputFolder(const fs::path& output, const std::vector<fs::path>& side
     if (!created)
         throw Failure("-o " + output.string() + ": cannot create files in the folder " + folder.string() + " (" +
                       (err ? std::strerror(err) : "reason unknown") + "); make it writable or write the model elsewhere");
+}
+
+void checkTrainOptions(const std::string& device, int batch, std::size_t segment, const std::vector<int>& stftSizes,
+                       double stftWeight) {
+    static const std::regex deviceSyntax("auto|cpu|cuda(:[0-9]+)?");
+    if (!std::regex_match(device, deviceSyntax)) throw UsageError("--device " + device + " is not known; use auto, cpu, cuda or cuda:N");
+    if (batch < 1 || segment < 64) throw UsageError("--batch must be >= 1 and --segment >= 64");
+    for (int n : stftSizes)
+        if (n < 16 || n > 65536 || (n & (n - 1)) != 0)
+            throw UsageError("--stft-sizes: " + std::to_string(n) + " is not a power of two between 16 and 65536");
+    if (stftWeight < 0) throw UsageError("--stft-weight must be 0 (off) or positive");
 }
 
 } // namespace mfx::apps::train

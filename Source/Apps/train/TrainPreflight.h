@@ -23,6 +23,11 @@ struct MetadataText {
 // value with the bad bytes as \xNN.
 void checkMetadataTexts(const std::vector<MetadataText>& texts);
 
+// Options that cannot work, refused (UsageError) before the audio is read and aligned: --device
+// syntax, --batch >= 1, --segment >= 64, --stft-sizes powers of two in 16..65536, --stft-weight >= 0.
+void checkTrainOptions(const std::string& device, int batch, std::size_t segment, const std::vector<int>& stftSizes,
+                       double stftWeight);
+
 // Offset of the first byte of `s` that does not begin a well-formed UTF-8 sequence (Unicode table
 // 3-7: no overlong forms, surrogates, or code points above U+10FFFF), or npos when `s` is valid.
 std::size_t invalidUtf8At(std::string_view s);
