@@ -275,7 +275,7 @@ TEST_CASE("render: input and model problems are errors naming the file (exit 1)"
     SECTION("existing output without --overwrite is left alone") {
         std::ofstream(out) << "precious";
         const auto r = f.render({f.wav.string(), "-o", out});
-        CHECK(r.code == 1);
+        CHECK(r.code == 2); // a usage error, as in train and capture-signal
         CHECK_THAT(r.err, Contains("exists") && Contains("--overwrite"));
         std::ifstream check(out);
         std::string content;

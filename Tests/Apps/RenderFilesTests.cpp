@@ -67,7 +67,7 @@ TEST_CASE("folder input with --out-dir mirrors the tree and skips non-audio file
     const auto flac = runMambafx({"render", "--model", modelPath.string(), in.string(), "--out-dir", out.string(),
                                   "--format", "flac", "--bit-depth", "24"});
     INFO(flac.err);
-    REQUIRE(flac.code == 1); // guitar/b.flac exists already
+    REQUIRE(flac.code == 2); // guitar/b.flac exists already: the command must say --overwrite (usage)
     CHECK_THAT(flac.err, Contains("b.flac") && Contains("--overwrite"));
     CHECK_FALSE(fs::exists(out / "a.flac")); // nothing rendered when any conflict is found
     const auto flac2 = runMambafx({"render", "--model", modelPath.string(), in.string(), "--out-dir", out.string(),

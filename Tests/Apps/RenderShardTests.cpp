@@ -223,7 +223,7 @@ TEST_CASE("render --skip-existing renders only missing outputs, never touches ex
     auto plain = args;
     plain.pop_back();
     const auto refused = runMambafx(plain);
-    CHECK(refused.code == 1);
+    CHECK(refused.code == 2); // only existing outputs: the command line must say --overwrite or --skip-existing
     CHECK_THAT(refused.err, Contains("--skip-existing"));
     auto both = args;
     both.push_back("--overwrite");

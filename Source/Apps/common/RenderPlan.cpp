@@ -235,6 +235,7 @@ Plan planRender(const PlanRequest& request) {
             } else {
                 plan.errors.push_back("output " + quoted(output) +
                                       " exists; pass --overwrite to replace it (or --skip-existing to keep it)");
+                ++plan.usageErrors;
             }
             continue;
         }

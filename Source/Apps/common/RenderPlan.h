@@ -43,6 +43,8 @@ struct Plan {
     std::vector<RenderJob> jobs;
     std::vector<std::string> notes;  // skipped files, format substitutions
     std::vector<std::string> errors; // file problems (exit 1); empty when the plan can run
+    std::size_t usageErrors = 0;     // of which outputs that exist without --overwrite: when all are, exit 2
+                                     // (as train and capture-signal: the command line must say --overwrite)
     std::vector<std::filesystem::path> skipped; // existing outputs left alone (--skip-existing)
     std::size_t filesFound = 0;   // all files the inputs expand to (every shard together)
     std::size_t filesInShard = 0; // of which this shard's

@@ -108,7 +108,7 @@ void runRender(const RenderOptions& o) {
     if (!plan.errors.empty()) {
         for (const auto& e : plan.errors) printError(e);
         std::cerr << "nothing was rendered" << std::endl;
-        throw ExitRequest{kExitFailure};
+        throw ExitRequest{plan.errors.size() == plan.usageErrors ? kExitUsage : kExitFailure};
     }
 
     // 3. Model and backends.
