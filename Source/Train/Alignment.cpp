@@ -241,10 +241,19 @@ PairCheck checkPair(const std::vector<float>& input, const std::vector<float>& t
     if (!c.errors.empty()) return c;
     const std::size_t clipT = clippedSamples(target), clipI = clippedSamples(input);
     const double fracT = static_cast<double>(clipT) / static_cast<double>(target.size());
-    if (fracT > 1e-4)
-        c.errors.push_back(label + ": the target is clipped (" + std::to_string(clipT) + " samples, " + fmt(100.0 * fracT, 2) +
-                           " %, in flat runs at " + fmt(tgPk, 2) + " dBFS); lower the recording level by 6 dB and record again "
-                           "(or pass --allow-clipping to train on it anyway)");
+    if (fracT > 1e-4) {
+        // At full scale the recording chain clipped (the interface or the file); below it, flat tops are
+        // more likely the device's own hard clipping, which lowering the recording level cannot change.
+        const std::string head = label + ": the target is clipped (" + std::to_string(clipT) + " samples, " + fmt(100.0 * fracT, 2) +
+                                 " %, in flat runs at " + fmt(tgPk, 2) + " dBFS)";
+        if (tgPk > -0.1)
+            c.errors.push_back(head + ", at full scale: the recording clipped; lower the recording level (e.g. by 6 dB) and "
+                                      "record again (or pass --allow-clipping to train on it anyway)");
+        else
+            c.errors.push_back(head + ", below full scale: a device that hard-clips (a clipper, a fuzz) does this itself; "
+                                      "if that is its sound, pass --allow-clipping; if something in the recording chain "
+                                      "clips, lower the level before it and record again");
+    }
     else if (clipT > 0)
         c.warnings.push_back(label + ": " + std::to_string(clipT) + " clipped samples in the target");
     if (clipI > 0)

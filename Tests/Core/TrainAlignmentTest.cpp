@@ -110,6 +110,13 @@ TEST_CASE("Pair checks: silent, clipped, quiet, unrelated", "[train]") {
     auto clipped = y;
     for (auto& v : clipped) v = std::clamp(v * 8.0f, -1.0f, 1.0f);
     CHECK(checkPair(x, clipped, "c").errors.at(0).find("target is clipped") != std::string::npos);
+    CHECK(checkPair(x, clipped, "c").errors.at(0).find("at full scale: the recording clipped") != std::string::npos);
+    // flat tops below full scale: the device's own clipping is named, with --allow-clipping
+    auto hard = y;
+    for (auto& v : hard) v = std::clamp(v * 8.0f, -0.4f, 0.4f);
+    const auto device = checkPair(x, hard, "d").errors.at(0);
+    CHECK(device.find("below full scale") != std::string::npos);
+    CHECK(device.find("--allow-clipping") != std::string::npos);
     auto quiet = y;
     for (auto& v : quiet) v *= 0.01f;
     const auto q = checkPair(x, quiet, "q");

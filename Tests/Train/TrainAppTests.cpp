@@ -74,6 +74,11 @@ TEST_CASE("train: bad inputs each give their own clear message", "[train]") {
         for (auto& v : y) v = std::clamp(v * 4.0f, -1.0f, 1.0f);
         writeWav(dir.file("clipped.wav"), y);
         CHECK_THAT(prepareError(dir.file("in.wav"), {dir.file("clipped.wav")}), Catch::Contains("target is clipped") && Catch::Contains("lower the recording level"));
+        // a clipped input too: named in the same message, the likely cause
+        auto hot = in;
+        for (auto& v : hot) v = std::clamp(v * 4.0f, -1.0f, 1.0f);
+        writeWav(dir.file("hot.wav"), hot);
+        CHECK_THAT(prepareError(dir.file("hot.wav"), {dir.file("clipped.wav")}), Catch::Contains("also: ") && Catch::Contains("the input has"));
     }
     SECTION("knob settings") {
         CHECK_THROWS_AS(apps::train::parseTargetSpec("gain=x:a.wav"), apps::UsageError);

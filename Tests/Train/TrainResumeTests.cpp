@@ -52,7 +52,7 @@ TEST_CASE("train --resume refuses another recipe or other data, naming what diff
     CHECK_THAT(none.err, Catch::Contains("no checkpoint") && Catch::Contains("start without --resume"));
 }
 
-TEST_CASE("train: --max-minutes only stops a run with steps left; usage errors come before the audio is read", "[train]") {
+TEST_CASE("train: --max-minutes only stops a run with steps left, and usage errors come before the audio is read", "[train]") {
     TempDir dir;
     const auto in = noise(48000 * 6, 0.3f, 22);
     writeWav(dir.file("in.wav"), in);
@@ -96,7 +96,7 @@ TEST_CASE("train: a model that learned nothing is called out, with the latency t
     CHECK_THAT(r.err, Catch::Contains("learned almost nothing") && Catch::Contains("latency 0 samples") && Catch::Contains("--latency"));
 }
 
-TEST_CASE("train: knob settings written wrong are named as such; one setting is not a knob", "[train]") {
+TEST_CASE("train: knob settings written wrong are named as such, and one setting is not a knob", "[train]") {
     TempDir dir;
     const auto in = noise(48000 * 6, 0.3f, 24);
     writeWav(dir.file("in.wav"), in);

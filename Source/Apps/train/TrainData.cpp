@@ -219,8 +219,12 @@ PreparedData prepareData(const std::string& inputPath, const std::vector<TargetS
                 }
         }
         if (!check.errors.empty()) {
+            // with what else was found about this pair: a clipped input, the signal not being the
+            // standard one, may be the cause
             std::string all;
             for (const auto& e : check.errors) all += (all.empty() ? "" : "\n") + e;
+            for (const auto& w : check.warnings) all += "\nalso: " + w;
+            for (const auto& n : out.notes) all += "\nnote: " + n;
             throw Failure(all);
         }
         for (auto& w : check.warnings) out.warnings.push_back(w);
