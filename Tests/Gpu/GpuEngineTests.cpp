@@ -20,9 +20,10 @@ using namespace mfx::gputest;
 namespace {
 
 // `in` through the real-time engine (blocks of 4096) and the GPU (accurate and fast math): output
-// and final state within `tolerance`. Returns the engine's output.
+// within `tolerance`, final state within `stateTolerance` (< 0: the same). Returns the engine's output.
 std::vector<float> checkAgainstEngine(const Model& model, const std::vector<float>& in, const char* logName,
-                                      double tolerance = kTolerance) {
+                                      double tolerance = kTolerance, double stateTolerance = -1) {
+    if (stateTolerance < 0) stateTolerance = tolerance;
     const std::size_t n = in.size();
     RealtimeEngine engine(model, 1);
     std::vector<float> rt(n);
@@ -39,7 +40,7 @@ std::vector<float> checkAgainstEngine(const Model& model, const std::vector<floa
         INFO("vs real-time engine: output " << err << ", state " << stateErr);
         log.add(v.name, err, stateErr);
         CHECK(err <= tolerance);
-        CHECK(stateErr <= tolerance);
+        CHECK(stateErr <= stateTolerance);
     }
     return rt;
 }
@@ -112,8 +113,25 @@ TEST_CASE("CUDA backend matches the real-time engine on 10 minutes through the d
     const double engineErr = relL2(prefix.data(), ref.data(), m);
     CHECK(engineErr <= kEngineCeiling); // the bound below may not grow with a broken engine
     const double bound = std::max(kTolerance, 3 * engineErr);
-    std::printf("[errors] default model: real-time engine vs float64 on 2e5 samples %.3g; GPU bound %.3g\n", engineErr, bound);
-    checkAgainstEngine(model, in, "10 min through the default model vs real-time engine", bound);
+    // The final state's bound likewise, from the engine's own float32 error on the state where this
+    // signal ends (it ends at another point of a pluck's decay in every run, and a decaying state's
+    // relative error grows as it shrinks: 2.5e-5 to 2.4e-4 between GPU and engine measured): the
+    // engine and float64 from the engine's state at n - m over the last m samples.
+    RealtimeEngine tail(model, 1);
+    std::vector<float> scratch(4096);
+    const std::size_t n = in.size();
+    for (std::size_t t = 0; t < n - m; t += scratch.size())
+        tail.process(in.data() + t, scratch.data(), static_cast<int>(std::min(scratch.size(), n - m - t)));
+    ReferenceState tailRef = tail.getState(0).as<double>();
+    (void)referenceForward(model, in.data() + (n - m), nullptr, m, tailRef);
+    std::vector<float> tailOut(m);
+    tail.process(in.data() + (n - m), tailOut.data(), static_cast<int>(m));
+    const double engineStateErr = stateRelativeError(tail.getState(0), tailRef);
+    CHECK(engineStateErr <= kEngineStateCeiling);
+    const double stateBound = std::max(kTolerance, 3 * engineStateErr);
+    std::printf("[errors] default model: real-time engine vs float64 on 2e5 samples %.3g, its final state over the last "
+                "2e5 %.3g; GPU bounds %.3g / %.3g\n", engineErr, engineStateErr, bound, stateBound);
+    checkAgainstEngine(model, in, "10 min through the default model vs real-time engine", bound, stateBound);
 }
 
 TEST_CASE("CUDA backend from the rest state (where mambafx render starts): quiet under silence, then the engine's output", "[gpu][rest]") {

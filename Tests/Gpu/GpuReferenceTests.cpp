@@ -2,7 +2,9 @@
 // states, on fresh random "trained-like" models, for lengths 1, 2, 31, 2048 and 1e5, each rendered
 // whole and in windows that do not divide the length.
 #include "GpuTestSupport.h"
+#include "../Core/Float32Bounds.h"
 
+#include <optional>
 #include <random>
 #include <string>
 
@@ -81,6 +83,10 @@ TEST_CASE("CUDA backend matches the float64 reference on random models, lengths 
             if (n > 1000) windows.push_back(1000);
             if (n > 4099) windows.push_back(4099);
             int ran = 0; // renders done: the default variant supports every shape here, so never 0
+            // 1e-5, unless this (fresh random) model amplifies float32 rounding beyond it: then, as on
+            // the CPU (Tests/Core/Float32Bounds.h), 3x what the reference's own code in float32 does,
+            // capped at 1e-4; measured once per model and length, when first needed
+            std::optional<test::Bounds> relaxed;
             for (const std::size_t w : windows)
                 for (const Variant& v : variants()) {
                     INFO(k.name << ": " << k.config.summary() << "; n = " << n << ", window = " << w << ", " << v.name);
@@ -92,8 +98,11 @@ TEST_CASE("CUDA backend matches the float64 reference on random models, lengths 
                     const double stateErr = stateRelativeError(gpu->getState(0), refState);
                     log.add(v.name, err, stateErr);
                     INFO("output error " << err << ", state error " << stateErr);
-                    CHECK(err <= kTolerance);
-                    CHECK(stateErr <= kTolerance);
+                    if ((err > kTolerance || stateErr > kTolerance) && !relaxed)
+                        relaxed = test::boundsFor(err, stateErr, model, in, cond.empty() ? nullptr : cond.data(), ref, refState);
+                    const test::Bounds b = relaxed ? *relaxed : test::Bounds{};
+                    CHECK(err <= b.out);
+                    CHECK(stateErr <= b.state);
                     ++ran;
                 }
             INFO(k.name << ": " << k.config.summary() << "; n = " << n);

@@ -2,6 +2,7 @@
 // into calls do not change the output, state round trips, reset, device-resident rendering, the
 // baseline pipeline, and shapes it refuses.
 #include "GpuTestSupport.h"
+#include "../Core/Float32Bounds.h"
 
 #include <random>
 
@@ -29,8 +30,11 @@ TEST_CASE("CUDA backend: a batch of streams equals separate runs and the referen
         CHECK(stateRelativeError(batch->getState(s), single->getState(0)) <= kSame);
         ReferenceState rs(c);
         const std::vector<double> ref = referenceForward(model, in[static_cast<std::size_t>(s)].data(), nullptr, n, rs);
-        CHECK(relL2(outs[static_cast<std::size_t>(s)], ref) <= kTolerance);
-        CHECK(stateRelativeError(batch->getState(s), rs) <= kTolerance);
+        const double err = relL2(outs[static_cast<std::size_t>(s)], ref), stateErr = stateRelativeError(batch->getState(s), rs);
+        // 1e-5, or for a fresh model that amplifies float32 rounding the CPU tests' bound (Float32Bounds.h)
+        const test::Bounds b = test::boundsFor(err, stateErr, model, in[static_cast<std::size_t>(s)], nullptr, ref, rs);
+        CHECK(err <= b.out);
+        CHECK(stateErr <= b.state);
     }
 }
 
@@ -133,8 +137,10 @@ TEST_CASE("CUDA baseline pipeline (one warp per channel) matches the reference",
         auto gpu = makeGpu(model, 1, 7000);
         gpu->setPipeline(cuda::Pipeline::Baseline);
         const std::vector<float> out = runGpu1(*gpu, in);
-        CHECK(relL2(out, ref) <= kTolerance);
-        CHECK(stateRelativeError(gpu->getState(0), rs) <= kTolerance);
+        const double err = relL2(out, ref), stateErr = stateRelativeError(gpu->getState(0), rs);
+        const test::Bounds b = test::boundsFor(err, stateErr, model, in, nullptr, ref, rs); // as above
+        CHECK(err <= b.out);
+        CHECK(stateErr <= b.state);
     }
 }
 
