@@ -139,7 +139,17 @@ Model loadModel(const std::string& path) {
     if (size) in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size));
     if (!in || in.gcount() != static_cast<std::streamsize>(size))
         throw ModelError(path + ": could not read the whole model file (it changed while reading or the read failed)");
-    return parseModel(bytes, path);
+    try {
+        return parseModel(bytes, path);
+    } catch (const ModelError& e) {
+        // `mambafx train` writes MODEL.safetensors.ckpt (and .ckpt.json) beside the model: say so
+        const std::string name = fs::path(path).filename().string();
+        const auto ends = [&](const std::string& s) { return name.size() > s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0; };
+        if (ends(".ckpt") || ends(".ckpt.json"))
+            throw ModelError(path + ": this is a training checkpoint of `mambafx train`, not a model; use the model it "
+                             "belongs to (the same name without .ckpt" + std::string(ends(".ckpt.json") ? ".json" : "") + ")");
+        throw;
+    }
 }
 
 std::vector<std::uint8_t> serializeModel(const Model& model) {

@@ -377,13 +377,14 @@ TEST_CASE("train: a bad output folder or metadata text is refused before any tra
         CHECK_THAT(r.err, !Catch::Contains("training "));
         CHECK_FALSE(fs::exists(dir.file("m.safetensors.ckpt")));
     }
-    SECTION("an input file name that is not UTF-8 goes into the description") {
-        writeWav(dir.file("caf\xe9.wav"), in); // Latin-1
-        const auto r = runTrain(dir.file("caf\xe9.wav"), target, dir.file("m.safetensors"));
-        CHECK(r.code == apps::kExitUsage);
-        CHECK_THAT(r.err, Catch::Contains("the description") && Catch::Contains("--description") && Catch::Contains("caf\\xE9.wav"));
-        // With a description given, it trains.
-        CHECK(runTrain(dir.file("caf\xe9.wav"), target, dir.file("m.safetensors"), {"--description", "Café"}).code == 0);
+    SECTION("a target file name that is not UTF-8 goes into the description and train_targets escaped") {
+        std::filesystem::copy_file(target, dir.file("caf\xe9.wav")); // Latin-1
+        const auto r = runTrain(dir.file("in.wav"), dir.file("caf\xe9.wav"), dir.file("m.safetensors"));
+        INFO(r.err);
+        REQUIRE(r.code == 0);
+        const Model m = loadModel(dir.file("m.safetensors"));
+        CHECK(m.metadata.at(meta::description) == "Captured with mambafx train from caf\\xE9.wav");
+        CHECK(m.metadata.at("train_targets") == "caf\\xE9.wav");
     }
     SECTION("a knob name that is not UTF-8") {
         const auto r = runTrain(dir.file("in.wav"), "g\xc3in=1:" + target, dir.file("m.safetensors"));

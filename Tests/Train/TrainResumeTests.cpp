@@ -125,3 +125,23 @@ TEST_CASE("train: knob settings written wrong are named as such, and one setting
     REQUIRE(data.knobs.size() == 1);
     CHECK(data.knobs[0].def == 0.5);
 }
+
+TEST_CASE("train: the default description names the target, and a checkpoint given as a model is named as one", "[train]") {
+    TempDir dir;
+    const auto in = noise(48000 * 6, 0.3f, 25);
+    writeWav(dir.file("in.wav"), in);
+    writeWav(dir.file("my-pedal.wav"), device(in, 4.0, 0));
+    const std::string out = dir.file("m.safetensors");
+    REQUIRE(runTrain(dir.file("in.wav"), dir.file("my-pedal.wav"), out).code == 0);
+    const Model m = loadModel(out);
+    CHECK(m.metadata.at(meta::description) == "Captured with mambafx train from my-pedal.wav");
+    CHECK(m.metadata.at("train_targets") == "my-pedal.wav");
+    CHECK_THAT(m.metadata.at("train_schedule"), Catch::Contains("1 epochs of") || Catch::Contains("1 epoch"));
+    CHECK_THAT(m.metadata.at("train_schedule"), Catch::Contains("batch 4 x (2048 + 512") && Catch::Contains("seed 1"));
+    try {
+        (void)loadModel(out + ".ckpt");
+        FAIL("a checkpoint loaded as a model");
+    } catch (const ModelError& e) {
+        CHECK_THAT(std::string(e.what()), Catch::Contains("training checkpoint") && Catch::Contains("without .ckpt"));
+    }
+}

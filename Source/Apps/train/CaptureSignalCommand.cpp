@@ -100,6 +100,7 @@ void addCaptureSignalCommand(CLI::App& app) {
     cmd->add_option("-o,--output", args->output, "Output audio file (.wav, .flac or .aiff)")->required();
     cmd->add_flag("--overwrite", args->overwrite, "Replace an existing file");
     cmd->add_flag("-q,--quiet", args->quiet, "Do not print the layout");
+    cmd->footer("Exit status: 0 written, 1 the file could not be written, 2 a command-line problem.");
     cmd->callback([args]() { runCaptureSignal(*args); });
 }
 

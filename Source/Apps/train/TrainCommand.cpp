@@ -74,6 +74,14 @@ std::string fmtShort(double v) { // 0.0003, 3e+29
     return b;
 }
 
+// "rec.wav" or "g0.wav, g1.wav": the target files' names, for the metadata (bytes that are not
+// UTF-8, e.g. a Latin-1 name, as \xNN text)
+std::string targetNames(const std::vector<train::TargetSpec>& specs) {
+    std::string names;
+    for (const auto& spec : specs) names += (names.empty() ? "" : ", ") + train::utf8Escaped(fs::path(spec.path).filename().string());
+    return names;
+}
+
 void runTrain(const TrainArgs& a) {
     const auto preset = mfx::train::sizePreset(a.size);
     if (!preset) throw UsageError("--size " + a.size + " is not known; choose one of " + mfx::train::kSizeNames);
@@ -105,10 +113,10 @@ void runTrain(const TrainArgs& a) {
     for (const auto& t : a.targets) specs.push_back(train::parseTargetSpec(t));
     const std::string modelName = a.name.empty() ? out.stem().string() : a.name;
     const std::string description =
-        a.description.empty() ? "Captured with mambafx train from " + fs::path(a.input).filename().string() : a.description;
+        a.description.empty() ? "Captured with mambafx train from " + targetNames(specs) : a.description;
     std::vector<train::MetadataText> texts = {
         {a.name.empty() ? "the model name, taken from the file name of -o (give one with --name)" : "--name", modelName},
-        {a.description.empty() ? "the description, which names the --input file (give one with --description)" : "--description",
+        {a.description.empty() ? "the description, which names the --target files (give one with --description)" : "--description",
          description},
         {"--author", a.author},
         {"--license", a.license}};
@@ -242,9 +250,7 @@ void runTrain(const TrainArgs& a) {
         }
         m.metadata["train_loss"] = lossText;
         m.metadata["train_schedule"] = train::describeSchedule(o, a.epochs, stepsPerEpoch);
-        std::string targetFiles;
-        for (const auto& spec : specs) targetFiles += (targetFiles.empty() ? "" : ", ") + fs::path(spec.path).filename().string();
-        m.metadata["train_targets"] = targetFiles;
+        m.metadata["train_targets"] = targetNames(specs);
         m.metadata["parameters"] = std::to_string(c.parameterCount());
         long lat = 0;
         for (long l : data.latencies) lat = std::max(lat, l);
@@ -396,6 +402,8 @@ void addTrainCommand(CLI::App& app) {
         ->capture_default_str()->delimiter(',');
     cmd->add_option("--max-minutes", args->maxMinutes, "Stop (with a checkpoint) after this many minutes")->check(finiteRange(0.0, 1e7));
     cmd->add_option("--progress", args->progress, "auto | always | never")->capture_default_str();
+    cmd->footer("Writes <output>, <output>.ckpt and <output>.ckpt.json (each under a temporary name, then renamed).\n"
+                "Exit status: 0 done, 1 a file or training problem, 2 a command-line problem, 130 interrupted (checkpoint saved).");
     cmd->callback([args, batchOpt, segmentOpt, warmupOpt]() {
         args->batchGiven = batchOpt->count() > 0;
         args->segmentGiven = segmentOpt->count() > 0;

@@ -114,4 +114,6 @@ void checkTrainOptions(const std::string& device, int batch, std::size_t segment
     if (stftWeight < 0) throw UsageError("--stft-weight must be 0 (off) or positive");
 }
 
+std::string utf8Escaped(std::string_view s) { return escapeInvalid(s); }
+
 } // namespace mfx::apps::train

@@ -28,6 +28,10 @@ void checkMetadataTexts(const std::vector<MetadataText>& texts);
 void checkTrainOptions(const std::string& device, int batch, std::size_t segment, const std::vector<int>& stftSizes,
                        double stftWeight);
 
+// `s` with every byte that is not part of a well-formed UTF-8 sequence written as the text \xNN
+// (valid UTF-8 for the metadata; a file name in another encoding stays recognisable).
+std::string utf8Escaped(std::string_view s);
+
 // Offset of the first byte of `s` that does not begin a well-formed UTF-8 sequence (Unicode table
 // 3-7: no overlong forms, surrogates, or code points above U+10FFFF), or npos when `s` is valid.
 std::size_t invalidUtf8At(std::string_view s);
