@@ -32,9 +32,10 @@ namespace mfx::gputest {
 
 inline constexpr double kTolerance = 1e-5; // relative L2 error against the float64 reference (issue 3)
 // Where a model amplifies float32 rounding (the shipped default) the GPU is held to three times the
-// CPU engine's own distance from float64; that distance itself is held here (the default model:
-// 8.2e-5; Tests/Train/DefaultModelTests.cpp holds the same), so the bound cannot grow with a broken engine.
-inline constexpr double kEngineCeiling = 1e-4;
+// CPU engine's own distance from float64; that distance itself is held here, so the bound cannot grow
+// with a broken engine (which would be orders of magnitude off). The default model on fresh plucked
+// signals: 7.5e-5 to 1.9e-4 measured (8.2e-5 on DefaultModelTests' fixed input, held to 1e-4 there).
+inline constexpr double kEngineCeiling = 5e-4;
 // The same for a final state, whose relative error grows where the signal leaves it small (the end of
 // a decay): ten times looser.
 inline constexpr double kEngineStateCeiling = 1e-3;
