@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 
 namespace mfx::apps {
@@ -79,9 +80,11 @@ std::vector<float> resolveConditioning(const Model& model, const std::vector<std
         const double v = std::strtod(text.c_str() + eq + 1, &end);
         if (end == text.c_str() + eq + 1 || *end != '\0' || !std::isfinite(v))
             throw UsageError("--cond " + name + ": '" + text.substr(eq + 1) + "' is not a number");
-        if (v < knob->min || v > knob->max)
-            throw UsageError("--cond " + name + "=" + text.substr(eq + 1) + " is outside the model's range [" +
-                             std::to_string(knob->min) + ", " + std::to_string(knob->max) + "]");
+        if (v < knob->min || v > knob->max) {
+            char range[96];
+            std::snprintf(range, sizeof range, "[%g, %g]", knob->min, knob->max);
+            throw UsageError("--cond " + name + "=" + text.substr(eq + 1) + " is outside the model's range " + range);
+        }
         knob->value = v;
     }
     std::vector<float> values;

@@ -383,7 +383,9 @@ void addTrainCommand(CLI::App& app) {
     cmd->add_option("--author", args->author, "Author (metadata)");
     cmd->add_option("--description", args->description, "Description (metadata)");
     cmd->add_option("--license", args->license, "License of the model (metadata)")->capture_default_str();
-    cmd->add_option("--latency", args->latency, "Latency to remove in samples (default: detect it)")->check(CLI::Range(0L, 1L << 40));
+    cmd->add_option("--latency", args->latency, "Latency to remove in samples (default: detect it)")
+        ->check(finiteRange(0, 1e12))
+        ->type_name("SAMPLES");
     cmd->add_flag("--allow-clipping", args->allowClipping, "Train even if the target is clipped");
     cmd->add_flag("--overwrite", args->overwrite, "Replace an existing output file");
     cmd->add_option("--device", args->device, "Where the training runs: auto (a CUDA GPU if present), cpu, cuda, cuda:N")
