@@ -26,10 +26,11 @@ constexpr double kTolerance = 1e-5; // relative L2, output and final state (the 
 // ulp (6e-8), so its rounding noise can exceed plain float32's by more than 2x (once in 250 runs of
 // RestStateTests: 1.02e-5 against a floor below 5.1e-6; 1.6x in the EngineTests case of 2026-12-02).
 constexpr double kFloorFactor = 3.0;
-// The relaxed bounds are never looser than this (ten times the tolerance; the worst floor seen on a
-// random model, 1.14e-5, gives 3.4e-5): a model whose float32 floor would allow more fails, so a
-// broken engine cannot hide behind a model that amplifies rounding.
-constexpr double kRelaxedCeiling = 1e-4;
+// The relaxed bounds are never looser than this (a hundred times the tolerance): a model whose float32
+// floor would allow more fails, so a broken engine, orders of magnitude off, cannot hide behind a
+// model that amplifies rounding. Floors seen: up to 1.14e-5 on the CPU tests' shapes, 8.7e-5 on a
+// GPU test's (dModel 32, dState 32, dConv 8, 2,048 samples; a bound of 2.6e-4, the GPU at 1.0e-5).
+constexpr double kRelaxedCeiling = 1e-3;
 struct Float32Floor {
     double out = 0, state = 0;
 };

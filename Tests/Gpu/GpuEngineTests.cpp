@@ -128,7 +128,10 @@ TEST_CASE("CUDA backend matches the real-time engine on 10 minutes through the d
     tail.process(in.data() + (n - m), tailOut.data(), static_cast<int>(m));
     const double engineStateErr = stateRelativeError(tail.getState(0), tailRef);
     CHECK(engineStateErr <= kEngineStateCeiling);
-    const double stateBound = std::max(kTolerance, 3 * engineStateErr);
+    // (and never tighter than the output's: over the last 2e5 samples the engine's state error can be
+    // far below what ten minutes leave between two float32 implementations, 1.1-1.8e-5 measured
+    // against a tail estimate of 3e-6)
+    const double stateBound = std::max(bound, 3 * engineStateErr);
     std::printf("[errors] default model: real-time engine vs float64 on 2e5 samples %.3g, its final state over the last "
                 "2e5 %.3g; GPU bounds %.3g / %.3g\n", engineErr, engineStateErr, bound, stateBound);
     checkAgainstEngine(model, in, "10 min through the default model vs real-time engine", bound, stateBound);
@@ -198,7 +201,7 @@ TEST_CASE("CUDA backend from the rest state (where mambafx render starts): quiet
             std::printf("[errors] %s, %s, from the rest state: silence within %.2g (%.2g unsettled) of its rest output; "
                         "vs the engine %.3g (state %.3g), bound %.3g\n", k.name, v.name, wiggle, unsettled, err, stateErr, bound);
             CHECK(wiggle <= (k.amplifiesRounding ? 1e-3 : kTolerance)); // -60 dBFS / -100 dBFS
-            CHECK(wiggle <= unsettled * 1.001 + 1e-7);                   // settling only helps
+            CHECK(wiggle <= unsettled * 1.001 + 1e-6);                   // settling only helps (beyond float noise)
             CHECK(unsettled <= 1e-3);
             CHECK(err <= bound);
             CHECK(stateErr <= bound);
