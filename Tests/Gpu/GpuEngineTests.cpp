@@ -50,9 +50,9 @@ std::vector<float> checkAgainstEngine(const Model& model, const std::vector<floa
 TEST_CASE("CUDA backend matches the offline renderer on 10^7 + 3 samples", "[gpu][long]") {
     MFX_REQUIRE_GPU();
     const Config c = referenceSize();
-    const Model model = strongModel(c, fresh(31));
+    const Model model = strongModel(c, 31);
     const std::size_t n = 10000003;
-    const std::vector<float> in = test::mixedSignal(n, fresh(17));
+    const std::vector<float> in = test::mixedSignal(n, 17);
 
     OfflineRenderer cpu(model, 1);
     std::vector<float> cpuOut(n);
@@ -82,8 +82,8 @@ TEST_CASE("CUDA backend matches the offline renderer on 10^7 + 3 samples", "[gpu
 
 TEST_CASE("CUDA backend matches the real-time engine on 10 minutes of audio", "[gpu][long][engine]") {
     MFX_REQUIRE_GPU();
-    const Model model = strongModel(referenceSize(), fresh(32));
-    checkAgainstEngine(model, test::mixedSignal(10 * 60 * 48000, fresh(18)), "10 min vs real-time engine");
+    const Model model = strongModel(referenceSize(), 32);
+    checkAgainstEngine(model, test::mixedSignal(10 * 60 * 48000, 18), "10 min vs real-time engine");
 }
 
 TEST_CASE("CUDA backend matches the real-time engine on 10 minutes through the default model", "[gpu][long][engine]") {

@@ -148,12 +148,15 @@ TEST_CASE("CUDA training gradients equal the CPU tape's and the float64 tape's",
             ec = std::sqrt(ec) / gnorm;
             if (e > 2e-5) std::printf("[errors]   %-32s gpu %.3g cpu %.3g\n", s.name.c_str(), e, ec);
             INFO(c.summary() << " tensor " << s.name << ": GPU error " << e << " (CPU float tape " << ec << ")");
-            CHECK(e < 1e-4);
+            CHECK(e < (fresh ? std::max(1e-4, 3 * ec) : 1e-4));
         }
         INFO(c.summary() << (fresh ? ", fresh random model and data" : ", fixed seeds"));
         CHECK(outErr < (fresh ? 1e-4 : 1e-5));
         CHECK(std::fabs(numGpu - numRef) <= 1e-4 * numRef + 1e-12);
-        CHECK(errGpu < 1e-4);
+        // fresh models: float32's 1e-4, or for a model whose float64 gradient float32 tapes cannot
+        // reach (a nano model with a knob: the CPU tape 7.1e-4 from it, the GPU 3.6e-4) no worse than
+        // 3x the CPU tape
+        CHECK(errGpu < (fresh ? std::max(1e-4, 3 * errCpu) : 1e-4));
         if (!fresh) CHECK(errGpu < std::max(1e-5, 10 * errCpu));
         ++k;
     }
