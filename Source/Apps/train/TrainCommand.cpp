@@ -74,14 +74,6 @@ std::string fmtShort(double v) { // 0.0003, 3e+29
     return b;
 }
 
-// "rec.wav" or "g0.wav, g1.wav": the target files' names, for the metadata (bytes that are not
-// UTF-8, e.g. a Latin-1 name, as \xNN text)
-std::string targetNames(const std::vector<train::TargetSpec>& specs) {
-    std::string names;
-    for (const auto& spec : specs) names += (names.empty() ? "" : ", ") + train::utf8Escaped(fs::path(spec.path).filename().string());
-    return names;
-}
-
 void runTrain(const TrainArgs& a) {
     const auto preset = mfx::train::sizePreset(a.size);
     if (!preset) throw UsageError("--size " + a.size + " is not known; choose one of " + mfx::train::kSizeNames);
@@ -113,7 +105,7 @@ void runTrain(const TrainArgs& a) {
     for (const auto& t : a.targets) specs.push_back(train::parseTargetSpec(t));
     const std::string modelName = a.name.empty() ? out.stem().string() : a.name;
     const std::string description =
-        a.description.empty() ? "Captured with mambafx train from " + targetNames(specs) : a.description;
+        a.description.empty() ? "Captured with mambafx train from " + train::targetNames(specs) : a.description;
     std::vector<train::MetadataText> texts = {
         {a.name.empty() ? "the model name, taken from the file name of -o (give one with --name)" : "--name", modelName},
         {a.description.empty() ? "the description, which names the --target files (give one with --description)" : "--description",
@@ -250,7 +242,7 @@ void runTrain(const TrainArgs& a) {
         }
         m.metadata["train_loss"] = lossText;
         m.metadata["train_schedule"] = train::describeSchedule(o, a.epochs, stepsPerEpoch);
-        m.metadata["train_targets"] = targetNames(specs);
+        m.metadata["train_targets"] = train::targetNames(specs);
         m.metadata["parameters"] = std::to_string(c.parameterCount());
         long lat = 0;
         for (long l : data.latencies) lat = std::max(lat, l);

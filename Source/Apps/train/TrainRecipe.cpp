@@ -1,11 +1,14 @@
 // The recipe kept for --resume (see TrainRecipe.h).
 #include "TrainRecipe.h"
 
+#include "TrainPreflight.h"
+
 #include <common/Errors.h>
 
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 
 namespace mfx::apps::train {
 
@@ -92,6 +95,13 @@ void checkResumeRecipe(const Recipe& stored, const Recipe& now, const std::strin
     if (!diffs.empty())
         throw UsageError("--resume would continue the run in " + checkpoint + " with another recipe or other data:" + diffs +
                          "\nresume with that run's options and files, or start a new run with --overwrite (or another -o)");
+}
+
+std::string targetNames(const std::vector<TargetSpec>& specs) {
+    std::string names;
+    for (const auto& spec : specs)
+        names += (names.empty() ? "" : ", ") + utf8Escaped(std::filesystem::path(spec.path).filename().string());
+    return names;
 }
 
 std::string describeSchedule(const mfx::train::TrainOptions& o, int epochs, long stepsPerEpoch) {

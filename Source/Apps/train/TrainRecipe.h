@@ -25,6 +25,10 @@ Recipe makeRecipe(const Config& c, const mfx::train::TrainOptions& o, const Prep
 // do. Entries missing on either side (a run state written before recipes were kept) are not compared.
 void checkResumeRecipe(const Recipe& stored, const Recipe& now, const std::string& checkpoint);
 
+// "rec.wav" or "g0.wav, g1.wav": the target files' names, for the metadata (bytes that are not
+// UTF-8, e.g. of a Latin-1 name, as \xNN text).
+std::string targetNames(const std::vector<TargetSpec>& specs);
+
 // One line for the model's metadata ("train_schedule"): batch, segment, warm-up, lr schedule, seed.
 std::string describeSchedule(const mfx::train::TrainOptions& o, int epochs, long stepsPerEpoch);
 
