@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <algorithm>
 #include <fstream>
 #include <random>
 #include <system_error>
@@ -142,10 +143,14 @@ Model loadModel(const std::string& path) {
     try {
         return parseModel(bytes, path);
     } catch (const ModelError& e) {
-        // `mambafx train` writes MODEL.safetensors.ckpt (and .ckpt.json) beside the model: say so
+        // `mambafx train` writes MODEL.safetensors.ckpt (and .ckpt.json) beside the model: say so,
+        // when the file is one (its magic, or the run state's key; not any other program's .ckpt)
         const std::string name = fs::path(path).filename().string();
         const auto ends = [&](const std::string& s) { return name.size() > s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0; };
-        if (ends(".ckpt") || ends(".ckpt.json"))
+        const std::string head(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(bytes.size(), 4096)));
+        const bool checkpoint = ends(".ckpt") && head.rfind("MFXCKPT1", 0) == 0;
+        const bool runState = ends(".ckpt.json") && head.find("\"best_validation_esr\"") != std::string::npos;
+        if (checkpoint || runState)
             throw ModelError(path + ": this is a training checkpoint of `mambafx train`, not a model; use the model it "
                              "belongs to (the same name without .ckpt" + std::string(ends(".ckpt.json") ? ".json" : "") + ")");
         throw;

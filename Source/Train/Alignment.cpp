@@ -102,11 +102,13 @@ long median(std::vector<long> v) {
 // so a blip's response is not looked for from the blip itself (it would find an earlier blip's):
 //  1. the latency estimate L0 = onset of the target's first response after the first blip (the
 //     capture signal is silent before it, so nothing earlier can answer), searched up to maxLatency;
-//  2. each blip's onset within +-50 ms of b + L0 (room for clock drift); a blip without a clear
-//     response there is left out;
+//  2. each blip's onset within +-50 ms of b + L (room for clock drift), for L = L0 and L0 less one or
+//     two blip spacings (in case the first blip's reply was missing); a blip without a clear response
+//     there is left out;
 //  3. at least two of the start blips must agree within a sample (a click or noise in the target
-//     that came first does not), their median is the start latency; the end group's median gives the
-//     drift, and the latency reported is the midpoint of the two (half the drift at either end).
+//     that came first does not), their median is the start latency; the end group's median, where
+//     two end blips agree, gives the drift; the candidate whose blips agree most wins, and the
+//     latency reported is the midpoint of start and end (half the drift at either end).
 LatencyResult latencyFromBlips(const std::vector<float>& input, const std::vector<float>& target,
                                const std::vector<std::size_t>& blips, long maxLatency) {
     LatencyResult r;
@@ -127,33 +129,59 @@ LatencyResult latencyFromBlips(const std::vector<float>& input, const std::vecto
     const long first = onsetIn(target, t1, t1 + static_cast<std::size_t>(kSlack));
     if (first < 0) return r;
     const long L0 = first - static_cast<long>(b0);
-    // 2. every blip near b + L0
-    std::vector<long> startLags, endLags;
-    for (std::size_t i = 0; i < blips.size(); ++i) {
-        const long b = static_cast<long>(blips[i]);
-        if (blips[i] >= input.size()) continue;
-        const long from = std::max(0L, b + L0 - kSlack), to = b + L0 + kSlack;
-        const long onset = onsetIn(target, static_cast<std::size_t>(from), static_cast<std::size_t>(to));
-        if (onset < 0) continue;
-        (i < 3 ? startLags : endLags).push_back(onset - b);
+    // 2. every blip near b + L, for L = L0 and, should the first blip's reply have been missing (a
+    //    gate, a device without treble), L0 less one or two blip spacings; the candidate that explains
+    //    the most blips wins (a tie: the smaller latency). A wrong candidate explains at most the
+    //    blips whose neighbours it mistakes for their replies.
+    struct Measured {
+        long start = 0, end = 0;
+        std::size_t startAgree = 0, endAgree = 0, measured = 0;
+        bool haveEnd = false;
+    };
+    auto measure = [&](long L) {
+        Measured m;
+        std::vector<long> startLags, endLags;
+        for (std::size_t i = 0; i < blips.size(); ++i) {
+            const long b = static_cast<long>(blips[i]);
+            if (blips[i] >= input.size()) continue;
+            const long from = std::max(0L, b + L - kSlack), to = b + L + kSlack;
+            const long onset = onsetIn(target, static_cast<std::size_t>(from), static_cast<std::size_t>(to));
+            if (onset < 0) continue;
+            (i < 3 ? startLags : endLags).push_back(onset - b);
+        }
+        m.measured = startLags.size() + endLags.size();
+        if (startLags.empty()) return m;
+        m.start = median(startLags);
+        for (long l : startLags) m.startAgree += std::labs(l - m.start) <= 1 ? 1 : 0;
+        if (!endLags.empty()) {
+            const long e = median(endLags);
+            for (long l : endLags) m.endAgree += std::labs(l - e) <= 1 ? 1 : 0;
+            if (m.endAgree >= 2) { // the end group counts only when two of its blips agree
+                m.end = e;
+                m.haveEnd = true;
+            }
+        }
+        return m;
+    };
+    const long spacing = blips.size() > 1 && blips[1] > blips[0] ? static_cast<long>(blips[1] - blips[0]) : 0;
+    Measured best;
+    long bestScore = -1;
+    for (int k = 2; k >= 0; --k) { // smaller latencies first: they win ties
+        const long L = L0 - k * spacing;
+        if (L < 0 || (k > 0 && spacing == 0)) continue;
+        const Measured m = measure(L);
+        const long score = static_cast<long>(m.startAgree + (m.haveEnd ? m.endAgree : 0));
+        if (m.startAgree >= 2 && score > bestScore) {
+            best = m;
+            bestScore = score;
+        }
     }
-    if (startLags.empty()) return r;
-    const long start = median(startLags);
-    std::size_t agree = 0, all = 0;
-    for (long l : startLags) agree += std::labs(l - start) <= 1 ? 1 : 0;
-    all += startLags.size();
-    long end = start;
-    if (!endLags.empty()) {
-        end = median(endLags);
-        for (long l : endLags) agree += std::labs(l - end) <= 1 ? 1 : 0;
-        all += endLags.size();
-    }
-    std::size_t startAgree = 0;
-    for (long l : startLags) startAgree += std::labs(l - start) <= 1 ? 1 : 0;
-    r.samples = start + (end - start) / 2;
-    r.driftSamples = end - start;
-    r.confidence = static_cast<double>(agree) / static_cast<double>(all);
-    r.found = startAgree >= 2 && r.samples >= 0 && r.samples <= maxLatency;
+    if (bestScore < 0) return r;
+    const long end = best.haveEnd ? best.end : best.start;
+    r.samples = best.start + (end - best.start) / 2;
+    r.driftSamples = end - best.start;
+    r.confidence = static_cast<double>(bestScore) / static_cast<double>(std::max<std::size_t>(best.measured, 1));
+    r.found = r.samples >= 0 && r.samples <= maxLatency;
     return r;
 }
 

@@ -80,6 +80,23 @@ TEST_CASE("Latency: exact from the blips, with drift reported", "[train]") {
     const auto c = latencyFromBlips(cs.samples, clicked, cs.blips, 24000);
     CHECK(c.found);
     CHECK(c.samples == 500);
+    // The first blip's reply missing (a gate, a device without treble) in a target 1 s longer than the
+    // input: the estimate takes the second blip's reply, but the latency explaining the most blips is
+    // the true one (it was once found a blip spacing late, 24,102 for 100)
+    auto muted = device(cs.samples, 100);
+    muted.resize(muted.size() + 48000, 0.0f);
+    for (std::size_t t = cs.blips[0] + 50; t < cs.blips[0] + 2000; ++t) muted[t] = 0.0f;
+    const auto m = latencyFromBlips(cs.samples, muted, cs.blips, 48000 + 2400);
+    CHECK(m.found);
+    CHECK(m.samples == 100);
+    CHECK(m.driftSamples == 0);
+    // One spurious onset near an end blip: the end group's two others decide, no false drift
+    auto spurious = device(cs.samples, 100);
+    spurious[cs.blips[4] + 100 - 300] = 0.3f;
+    const auto sp = latencyFromBlips(cs.samples, spurious, cs.blips, 24000);
+    CHECK(sp.found);
+    CHECK(sp.samples == 100);
+    CHECK(sp.driftSamples == 0);
 }
 
 TEST_CASE("Latency: exact by cross-correlation for material without blips", "[train]") {

@@ -43,8 +43,16 @@ TEST_CASE("train --resume refuses another recipe or other data, naming what diff
     // It has now done its 2 epochs: resuming again trains nothing and says so.
     const auto done = runTrain(dir.file("in.wav"), dir.file("t.wav"), out, {"--resume", "--epochs", "2", "--lr", "0.004"});
     CHECK(done.code == 0);
-    CHECK_THAT(done.err, Catch::Contains("has done all 2 epochs") && Catch::Contains("pass a larger --epochs"));
+    CHECK_THAT(done.err, Catch::Contains("all that --epochs 2 asks for") && Catch::Contains("pass a larger --epochs"));
     CHECK_THAT(done.err, !Catch::Contains("model written"));
+    // The same with the model gone (its last write failed, or it was removed): written from the checkpoint
+    fs::remove(out);
+    const auto rewrite = runTrain(dir.file("in.wav"), dir.file("t.wav"), out, {"--resume", "--epochs", "2", "--lr", "0.004"});
+    INFO(rewrite.err);
+    CHECK(rewrite.code == 0);
+    CHECK_THAT(rewrite.err, Catch::Contains("had done all its steps") && Catch::Contains("written to"));
+    REQUIRE(fs::exists(out));
+    CHECK(loadModel(out).metadata.count(meta::validationEsr) == 1);
 
     // --resume without a checkpoint: a usage error, before any audio is read
     const auto none = runTrain(dir.file("in.wav"), dir.file("t.wav"), dir.file("never.safetensors"), {"--resume"});
@@ -69,6 +77,10 @@ TEST_CASE("train: --max-minutes only stops a run with steps left, and usage erro
     CHECK(fs::exists(dir.file("m2.safetensors.ckpt")));
     CHECK_FALSE(fs::exists(dir.file("m2.safetensors")));
     CHECK_THAT(over.err, Catch::Contains("no epoch finished"));
+    // --overwrite over an existing model, stopped before the first epoch: not "from an earlier run"
+    const auto again = runTrain(dir.file("in.wav"), dir.file("t.wav"), out, {"--max-minutes", "1e-9", "--epochs", "3", "--overwrite"});
+    CHECK(again.code == 0);
+    CHECK_THAT(again.err, Catch::Contains("no epoch finished") && !Catch::Contains("earlier run") && !Catch::Contains("learned almost nothing"));
 
     // Impossible options are refused without reading the (missing) input: exit 2, not a file error.
     for (const std::vector<std::string>& bad : {std::vector<std::string>{"--device", "gpu"}, {"--stft-sizes", "100"},
@@ -119,6 +131,8 @@ TEST_CASE("train: knob settings written wrong are named as such, and one setting
     CHECK_THAT(prepareError(dir.file("in.wav"), {g0, "gain=1:" + g1}), Catch::Contains("names no knobs") && Catch::Contains("g1.wav' gain"));
     // a knob at a single setting cannot be learned
     CHECK_THAT(prepareError(dir.file("in.wav"), {"gain=0:" + g0}), Catch::Contains("has the one setting 0.000"));
+    // a usage error, found before any file is read (the input here does not exist)
+    CHECK_THAT(prepareError(dir.file("missing.wav"), {"gain=0:" + g0}), Catch::Contains("has the one setting"));
     // the default is the median: for {0, 1} their mean
     const auto data = apps::train::prepareData(dir.file("in.wav"),
                                                {apps::train::parseTargetSpec("gain=0:" + g0), apps::train::parseTargetSpec("gain=1:" + g1)}, {});
@@ -143,5 +157,13 @@ TEST_CASE("train: the default description names the target, and a checkpoint giv
         FAIL("a checkpoint loaded as a model");
     } catch (const ModelError& e) {
         CHECK_THAT(std::string(e.what()), Catch::Contains("training checkpoint") && Catch::Contains("without .ckpt"));
+    }
+    // another program's .ckpt (not ours): the plain format error, not "a checkpoint of mambafx train"
+    writeText(dir.file("other.ckpt"), std::string(64, 'x'));
+    try {
+        (void)loadModel(dir.file("other.ckpt"));
+        FAIL("random bytes loaded as a model");
+    } catch (const ModelError& e) {
+        CHECK_THAT(std::string(e.what()), !Catch::Contains("training checkpoint"));
     }
 }

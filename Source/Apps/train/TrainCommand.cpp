@@ -99,6 +99,8 @@ void runTrain(const TrainArgs& a) {
         throw UsageError("--resume: there is no checkpoint " + ckptPath.string() +
                          " to continue (it is written during training, at every epoch and on Ctrl-C); start without --resume");
     train::checkTrainOptions(a.device, a.batch, a.segment, a.stftSizes, a.stftWeight);
+    // The run state of the run to continue, read before any audio (and its step shape reused below).
+    const train::RunState resumed = a.resume ? train::readRunState(statePath) : train::RunState{};
     // What would otherwise fail only when the first epoch's files are written, checked before any work.
     train::checkOutputFolder(out, {ckptPath, statePath});
     std::vector<train::TargetSpec> specs;
@@ -138,10 +140,21 @@ void runTrain(const TrainArgs& a) {
     }
     if (!notice.empty()) printNote(notice);
     const bool onGpu = backend->name().rfind("cuda", 0) == 0;
-    const int batch = onGpu && !a.batchGiven ? kGpuDefaults.batch : a.batch;
-    const std::size_t segment = onGpu && !a.segmentGiven ? kGpuDefaults.segment : a.segment;
-    const std::size_t warmup = onGpu && !a.warmupGiven ? kGpuDefaults.warmup : a.warmup;
-    if (onGpu && !(a.batchGiven && a.segmentGiven && a.warmupGiven))
+    // Not given: the resumed run's (a run moved between CPU and GPU keeps its steps), else the device's default.
+    auto fromRun = [&](const char* key) -> long {
+        const auto it = resumed.recipe.find(key);
+        if (it == resumed.recipe.end()) return -1;
+        char* end = nullptr;
+        const long v = std::strtol(it->second.c_str(), &end, 10);
+        return end != it->second.c_str() && *end == '\0' && v > 0 ? v : -1;
+    };
+    const bool stepsFromRun = fromRun("batch") > 0 && fromRun("segment") > 0 && fromRun("warmup") > 0;
+    const int batch = a.batchGiven ? a.batch : stepsFromRun ? static_cast<int>(fromRun("batch")) : onGpu ? kGpuDefaults.batch : a.batch;
+    const std::size_t segment = a.segmentGiven ? a.segment : stepsFromRun ? static_cast<std::size_t>(fromRun("segment"))
+                                                           : onGpu ? kGpuDefaults.segment : a.segment;
+    const std::size_t warmup = a.warmupGiven ? a.warmup : stepsFromRun ? static_cast<std::size_t>(fromRun("warmup"))
+                                                        : onGpu ? kGpuDefaults.warmup : a.warmup;
+    if (onGpu && !stepsFromRun && !(a.batchGiven && a.segmentGiven && a.warmupGiven))
         printNote("on the GPU, steps of " + std::to_string(batch) + " x (" + std::to_string(segment) + " + " + std::to_string(warmup) +
                   " warm-up) samples unless --batch, --segment, --warmup say otherwise");
     o.segmentLength = segment;
@@ -189,7 +202,7 @@ void runTrain(const TrainArgs& a) {
     const train::Recipe recipe = train::makeRecipe(c, o, data);
     if (a.resume) {
         const std::vector<std::uint8_t> bytes = train::readCheckpoint(ckptPath);
-        rs = train::readRunState(statePath);
+        rs = resumed;
         train::checkResumeRecipe(rs.recipe, recipe, ckptPath.string()); // before the checkpoint's own shape check
         try {
             trainer.restore(bytes);
@@ -202,12 +215,6 @@ void runTrain(const TrainArgs& a) {
             printNote(a.output + " does not exist: the first epoch writes it");
         }
         savedStep = trainer.stepIndex();
-        if (trainer.stepIndex() >= o.totalSteps && fs::exists(out)) {
-            std::cerr << "the run in " << ckptPath.string() << " has done all " << a.epochs << " epochs (step "
-                      << trainer.stepIndex() << "); nothing to train, " << a.output << " is unchanged (best validation ESR "
-                      << fmt(rs.bestEsr, 5) << "): pass a larger --epochs to train on\n";
-            return;
-        }
         std::cerr << "resuming at epoch " << trainer.stepIndex() / stepsPerEpoch + 1 << " (step " << trainer.stepIndex() << ")\n";
     }
     rs.recipe = recipe;
@@ -232,7 +239,7 @@ void runTrain(const TrainArgs& a) {
         m.metadata[meta::validationEsr] = fmt(esrVal, 6);
         // From the rest state too: what the plugin, `mambafx live` and `mambafx render` produce.
         m.metadata[meta::validationEsrRest] = fmt(validationEsr(m, trainer.validationSet(), o.threads, nullptr, true), 6);
-        m.metadata[meta::trainEsr] = fmt(trainLoss, 6);
+        if (trainLoss >= 0) m.metadata[meta::trainEsr] = fmt(trainLoss, 6); // < 0: not measured (see below)
         m.metadata["size"] = a.size;
         std::string lossText = a.preEmphasis > 0 ? "ESR with pre-emphasis " + fmt(a.preEmphasis, 2) : std::string("plain ESR");
         if (a.stftWeight > 0) {
@@ -262,6 +269,26 @@ void runTrain(const TrainArgs& a) {
         }
     };
 
+    // A resumed run that has done every step this command asks for trains nothing. If its model is
+    // missing (the last epoch's could not be written, or it was removed), the checkpoint's weights
+    // are validated and written now.
+    if (a.resume && trainer.stepIndex() >= o.totalSteps) {
+        if (fs::exists(out) && rs.bestEsr < 1e299) {
+            std::cerr << "the run in " << ckptPath.string() << " has done " << trainer.stepIndex() << " steps, all that --epochs "
+                      << a.epochs << " asks for; nothing to train, " << a.output << " is unchanged (best validation ESR "
+                      << fmt(rs.bestEsr, 5) << "): pass a larger --epochs to train on\n";
+            return;
+        }
+        const double val = trainer.validate();
+        if (!std::isfinite(val) || !trainer.parametersFinite())
+            throw Failure("the checkpoint " + ckptPath.string() + " holds weights that are not finite; start again with --overwrite");
+        saveBest(val, -1);
+        rs.bestEsr = val;
+        train::writeRunState(statePath, rs);
+        std::cerr << "the run in " << ckptPath.string() << " had done all its steps; its model (validation ESR " << fmt(val, 5)
+                  << ") is written to " << a.output << "\n";
+        return;
+    }
     ScopedInterruptHandler interrupts;
     const Progress::Mode mode = a.progress == "always" ? Progress::Mode::Always : a.progress == "never" ? Progress::Mode::Never : Progress::Mode::Auto;
     const bool tty = mode == Progress::Mode::Always || (mode == Progress::Mode::Auto && isatty(2));
@@ -341,13 +368,13 @@ void runTrain(const TrainArgs& a) {
     }
     if (improved)
         std::cerr << "best validation ESR " << fmt(rs.bestEsr, 5) << "; model written to " << a.output << "\n";
-    else if (fs::exists(out))
+    else if (fs::exists(out) && rs.bestEsr < 1e299) // the run's model (after --overwrite an old file may still be there)
         std::cerr << "best validation ESR " << fmt(rs.bestEsr, 5) << ", from an earlier run: no epoch of this one did better, so "
                   << a.output << " is unchanged\n";
     else
         std::cerr << "no epoch finished, so no model was written yet; the checkpoint " << ckptPath.string()
                   << " holds the training: continue with --resume\n";
-    if (fs::exists(out) && rs.bestEsr > 0.9) {
+    if (fs::exists(out) && rs.bestEsr > 0.9 && rs.bestEsr < 1e299) {
         std::string lat;
         for (const auto& n : data.latencyNotes) lat += "\n  " + n;
         std::cerr << "warning: " << ("the model has learned almost nothing (validation ESR " + fmt(rs.bestEsr, 3) +

@@ -121,18 +121,7 @@ PreparedData prepareData(const std::string& inputPath, const std::vector<TargetS
         if (!settings.insert(v).second) throw UsageError("two --target files have the same knob settings ('" + t.path + "')");
     }
 
-    const Mono in = readMono(inputPath, "input");
-    out.sampleRate = in.rate;
-    if (in.channels > 1) out.notes.push_back("the input has " + std::to_string(in.channels) + " channels; using the first");
-    if (in.rate != 48000)
-        out.warnings.push_back("the input's sample rate is " + std::to_string(in.rate) + " Hz; the model will run at that rate");
-    const mfx::train::CaptureSignal standard = mfx::train::makeCaptureSignal();
-    out.standardSignal = in.rate == 48000 && mfx::train::isCaptureSignal(in.x, standard);
-    out.notes.push_back(out.standardSignal ? "the input is the standard capture signal: using its training and validation parts"
-                                           : "the input is not the standard capture signal: the last " +
-                                                 fmt(100 * o.validationFraction, 0) + " % is kept for validation");
-    out.inputPeakDb = mfx::train::peakDb(in.x);
-
+    // The knobs' ranges and defaults: usage errors, before any file is read.
     for (std::size_t k = 0; k < first.size(); ++k) {
         KnobRange r{first[k].first, 1e300, -1e300, 0};
         std::vector<double> vals;
@@ -150,6 +139,19 @@ PreparedData prepareData(const std::string& inputPath, const std::vector<TargetS
         r.def = vals.size() % 2 ? vals[mid] : 0.5 * (vals[mid - 1] + vals[mid]);
         out.knobs.push_back(r);
     }
+
+    const Mono in = readMono(inputPath, "input");
+    out.sampleRate = in.rate;
+    if (in.channels > 1) out.notes.push_back("the input has " + std::to_string(in.channels) + " channels; using the first");
+    if (in.rate != 48000)
+        out.warnings.push_back("the input's sample rate is " + std::to_string(in.rate) + " Hz; the model will run at that rate");
+    const mfx::train::CaptureSignal standard = mfx::train::makeCaptureSignal();
+    out.standardSignal = in.rate == 48000 && mfx::train::isCaptureSignal(in.x, standard);
+    out.notes.push_back(out.standardSignal ? "the input is the standard capture signal: using its training and validation parts"
+                                           : "the input is not the standard capture signal: the last " +
+                                                 fmt(100 * o.validationFraction, 0) + " % is kept for validation");
+    out.inputPeakDb = mfx::train::peakDb(in.x);
+
 
     out.targetPeakDb = -INFINITY;
     for (const auto& t : targets) {

@@ -105,7 +105,7 @@ std::string targetNames(const std::vector<TargetSpec>& specs) {
 }
 
 std::string describeSchedule(const mfx::train::TrainOptions& o, int epochs, long stepsPerEpoch) {
-    return std::to_string(epochs) + " epochs of " + std::to_string(stepsPerEpoch) + " steps, batch " +
+    return std::to_string(epochs) + (epochs == 1 ? " epoch of " : " epochs of ") + std::to_string(stepsPerEpoch) + " steps, batch " +
            std::to_string(o.batchSize) + " x (" + std::to_string(o.segmentLength) + " + " + std::to_string(o.warmup) +
            " warm-up) samples, Adam lr " + num(o.adam.lr) + " (" + std::to_string(o.adam.warmupSteps) +
            " warm-up steps, cosine to " + num(o.adam.lrFinal) + "), gradient clipping at norm " + num(o.adam.clipNorm) + ", seed " + std::to_string(o.seed);
