@@ -3,10 +3,10 @@
 #include "Safetensors.h"
 
 #include <bit>
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <algorithm>
 #include <fstream>
 #include <random>
 #include <system_error>
@@ -148,7 +148,7 @@ Model loadModel(const std::string& path) {
         const std::string name = fs::path(path).filename().string();
         const auto ends = [&](const std::string& s) { return name.size() > s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0; };
         const std::string head(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(bytes.size(), 4096)));
-        const bool checkpoint = ends(".ckpt") && head.rfind("MFXCKPT1", 0) == 0;
+        const bool checkpoint = ends(".ckpt") && head.rfind("MFXCKPT1", 0) == 0; // Trainer.cpp's kMagic
         const bool runState = ends(".ckpt.json") && head.find("\"best_validation_esr\"") != std::string::npos;
         if (checkpoint || runState)
             throw ModelError(path + ": this is a training checkpoint of `mambafx train`, not a model; use the model it "

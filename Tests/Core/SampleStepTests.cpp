@@ -36,8 +36,10 @@ void forEachTarget(F&& body) {
     hwy::GetChosenTarget().Update(hwy::SupportedTargets());
 }
 
+// `in` through a RealtimeEngine in blocks of `block` (-1: random sizes); `finalState` (if given)
+// receives the engine's state at the end.
 std::vector<float> runBlocks(const Model& model, const std::vector<float>& in, const std::vector<float>& cond, int block,
-                             std::mt19937& rng) {
+                             std::mt19937& rng, State* finalState = nullptr) {
     RealtimeEngine e(model, 1);
     const int nCond = model.config.nCond;
     if (nCond) {
@@ -53,6 +55,7 @@ std::vector<float> runBlocks(const Model& model, const std::vector<float>& in, c
         e.processChannel(0, in.data() + done, out.data() + done, len, c);
         done += static_cast<std::size_t>(len);
     }
+    if (finalState) *finalState = e.getState(0);
     return out;
 }
 
@@ -157,16 +160,9 @@ TEST_CASE("every SIMD target: the engine and the offline path match the float64 
             std::mt19937 rng(static_cast<unsigned>(seed));
             for (int block : {1, -1}) { // the one-sample path, then uneven blocks (0 to 200 rows)
                 INFO("block size " << (block > 0 ? "1" : "random"));
-                RealtimeEngine rt(model, 1);
-                if (c.nCond) rt.setConditioning(held.data());
-                std::vector<float> out(n);
-                for (std::size_t done = 0; done < n;) {
-                    const int b = block > 0 ? block : std::uniform_int_distribution<int>(0, 200)(rng);
-                    const int len = static_cast<int>(std::min<std::size_t>(n - done, static_cast<std::size_t>(b)));
-                    rt.process(in.data() + done, out.data() + done, len);
-                    done += static_cast<std::size_t>(len);
-                }
-                const double errOut = test::relativeL2(out, ref), errState = stateRelativeError(rt.getState(0), refState);
+                State st(c);
+                const auto out = runBlocks(model, in, cond, block, rng, &st); // the held knob values: 0.25
+                const double errOut = test::relativeL2(out, ref), errState = stateRelativeError(st, refState);
                 const test::Bounds bound = test::boundsFor(errOut, errState, model, in, condPtr, ref, refState);
                 CHECK(errOut <= bound.out);
                 CHECK(errState <= bound.state);

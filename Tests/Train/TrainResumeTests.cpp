@@ -150,7 +150,7 @@ TEST_CASE("train: the default description names the target, and a checkpoint giv
     const Model m = loadModel(out);
     CHECK(m.metadata.at(meta::description) == "Captured with mambafx train from my-pedal.wav");
     CHECK(m.metadata.at("train_targets") == "my-pedal.wav");
-    CHECK_THAT(m.metadata.at("train_schedule"), Catch::Contains("1 epochs of") || Catch::Contains("1 epoch"));
+    CHECK_THAT(m.metadata.at("train_schedule"), Catch::StartsWith("1 epoch of "));
     CHECK_THAT(m.metadata.at("train_schedule"), Catch::Contains("batch 4 x (2048 + 512") && Catch::Contains("seed 1"));
     try {
         (void)loadModel(out + ".ckpt");

@@ -152,7 +152,6 @@ PreparedData prepareData(const std::string& inputPath, const std::vector<TargetS
                                                  fmt(100 * o.validationFraction, 0) + " % is kept for validation");
     out.inputPeakDb = mfx::train::peakDb(in.x);
 
-
     out.targetPeakDb = -INFINITY;
     for (const auto& t : targets) {
         Mono tg = readMono(t.path, "target");

@@ -33,23 +33,6 @@ std::size_t sequenceLength(std::string_view s, std::size_t i) {
     return 0;
 }
 
-// `s` with every byte that is not part of a well-formed sequence written as \xNN.
-std::string escapeInvalid(std::string_view s) {
-    std::string out;
-    for (std::size_t i = 0; i < s.size();) {
-        const std::size_t n = sequenceLength(s, i);
-        if (n > 0) {
-            out.append(s.substr(i, n));
-            i += n;
-        } else {
-            char b[8];
-            std::snprintf(b, sizeof b, "\\x%02X", static_cast<unsigned char>(s[i]));
-            out += b;
-            ++i;
-        }
-    }
-    return out;
-}
 
 } // namespace
 
@@ -68,7 +51,7 @@ void checkMetadataTexts(const std::vector<MetadataText>& texts) {
         if (bad == std::string_view::npos) continue;
         char byte[8];
         std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(t.value[bad]));
-        throw UsageError(t.origin + " is not valid UTF-8 text ('" + escapeInvalid(t.value) + "': byte " + byte + " at offset " +
+        throw UsageError(t.origin + " is not valid UTF-8 text ('" + utf8Escaped(t.value) + "': byte " + byte + " at offset " +
                          std::to_string(bad) + "), and the model file stores its metadata as UTF-8; write it in UTF-8");
     }
 }
@@ -114,6 +97,21 @@ void checkTrainOptions(const std::string& device, int batch, std::size_t segment
     if (stftWeight < 0) throw UsageError("--stft-weight must be 0 (off) or positive");
 }
 
-std::string utf8Escaped(std::string_view s) { return escapeInvalid(s); }
+std::string utf8Escaped(std::string_view s) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size();) {
+        const std::size_t n = sequenceLength(s, i);
+        if (n > 0) {
+            out.append(s.substr(i, n));
+            i += n;
+        } else {
+            char b[8];
+            std::snprintf(b, sizeof b, "\\x%02X", static_cast<unsigned char>(s[i]));
+            out += b;
+            ++i;
+        }
+    }
+    return out;
+}
 
 } // namespace mfx::apps::train
