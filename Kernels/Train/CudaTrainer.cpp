@@ -16,8 +16,17 @@
 namespace mfx::cuda::train {
 
 namespace {
-constexpr long long kChunkRows = 1024; // rows per float partial sum of the reductions
+// Rows per float partial sum of the reductions: enough chunks (up to kMaxReduceChunks) that the
+// partial sums fill the GPU at small batches, at most 1024 rows each. A function of M only, so a
+// batch's gradient is the same bits every run.
+constexpr long long kMaxReduceChunks = 1024;
+long long reduceChunkRows(long long M) {
+    const long long rows = (M + kMaxReduceChunks - 1) / kMaxReduceChunks;
+    return std::clamp((rows + 31) / 32 * 32, 32ll, 1024ll);
 }
+// At least the chunks of any batch of up to M rows.
+long long reduceChunksBound(long long M) { return std::max(std::min(kMaxReduceChunks, (M + 31) / 32), (M + 1023) / 1024); }
+} // namespace
 
 CudaGradientBackend::CudaGradientBackend(int device, const Config& config)
     : device_(device), c_(config), layout_(config), layers_(static_cast<std::size_t>(config.nLayers)) {
@@ -29,6 +38,8 @@ CudaGradientBackend::CudaGradientBackend(int device, const Config& config)
     grad_.allocate(layout_.total);
     A_.allocate(static_cast<std::size_t>(c_.nLayers) * static_cast<std::size_t>(c_.dInner() * c_.dState));
     profile_ = std::getenv("MFX_TRAIN_PROFILE") != nullptr;
+    sms_ = prop.multiProcessorCount;
+    if (const char* v = std::getenv("MFX_TRAIN_SCAN_CHUNK")) scanChunkOverride_ = std::max(0, std::atoi(v));
     MFX_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking)); // last: nothing can throw after it
     const int dM = c_.dModel, dI = c_.dInner(), N = c_.dState, K = c_.dConv, R = c_.dtRank, XO = c_.xProjOut(), F = 1 + c_.nCond;
     maxP_ = std::max({2 * dI * dM, XO * dI, dI * N, dI * K, dM * F, dI * R, dM * dI, dM, dI, 1});
@@ -84,7 +95,7 @@ void CudaGradientBackend::reserve(long long M) {
     const std::size_t dM = static_cast<std::size_t>(c_.dModel), dI = static_cast<std::size_t>(c_.dInner()),
                       N = static_cast<std::size_t>(c_.dState), XO = static_cast<std::size_t>(c_.xProjOut()),
                       F = static_cast<std::size_t>(1 + c_.nCond);
-    const std::size_t chunks = (m + kChunkRows - 1) / kChunkRows;
+    const std::size_t chunks = static_cast<std::size_t>(reduceChunksBound(M));
     // Floats per row: the saved activations of every layer (rIn, rstd, u, xz, xpre, xc, dtLin, dt, yss,
     // gated, xdb, H), the final norm/head, the backward scratch.
     const std::size_t perLayer = dM + 1 + dM + 2 * dI + 6 * dI + XO + dI * N;
@@ -139,6 +150,29 @@ void CudaGradientBackend::reserve(long long M) {
     chunks_ = static_cast<long long>(chunks);
 }
 
+void CudaGradientBackend::chooseScanChunks(const TrainDims& d) {
+    // The scans have batch * dInner * dState independent lanes; split each segment into time chunks
+    // until there are about 1,024 threads per SM, chunks of at least kMinScanChunk steps.
+    constexpr long long kMinScanChunk = 64;
+    const long long lanes = static_cast<long long>(d.batch) * d.dInner * d.dState;
+    long long len = d.L;
+    if (scanChunkOverride_ >= 0) {
+        len = scanChunkOverride_ == 0 ? d.L : std::min<long long>(scanChunkOverride_, d.L);
+    } else {
+        const long long target = 1024ll * std::max(1, sms_);
+        const long long maxChunks = std::max(1ll, d.L / kMinScanChunk);
+        const long long chunks = std::clamp((target + lanes - 1) / lanes, 1ll, maxChunks);
+        len = (d.L + chunks - 1) / chunks;
+    }
+    scanChunk_ = static_cast<int>(std::max(1ll, len));
+    const long long chunks = (d.L + scanChunk_ - 1) / scanChunk_;
+    const std::size_t need = chunks > 1 ? static_cast<std::size_t>(lanes * chunks) : 0;
+    if (need > chunkEnd_.size()) {
+        chunkEnd_.allocate(need);
+        chunkDecay_.allocate(need);
+    }
+}
+
 void CudaGradientBackend::upload(const std::vector<double>& params, const mfx::train::SegmentBatch& batch) {
     const std::size_t B = batch.size(), L = batch.length, F = static_cast<std::size_t>(1 + c_.nCond);
     // feat = [sample, cond...], sanitised as every engine does: (M, 1 + nCond)
@@ -191,6 +225,9 @@ LayerTrainParams CudaGradientBackend::layerParams(int l, const TrainDims& d) {
     p.gdtLin = gdtLin_.get();
     p.gxdb = gxdb_.get();
     p.G = G_.get();
+    p.scanChunk = scanChunk_;
+    p.chunkEnd = chunkEnd_.get();
+    p.chunkDecay = chunkDecay_.get();
     return p;
 }
 
@@ -241,7 +278,7 @@ static ReduceParams productGrad(const float* a, long long lda, const float* b, l
 void CudaGradientBackend::reduce(ReduceParams r, const TrainDims& d, double* grad) {
     r.dims = d;
     r.partials = partials_.get();
-    r.chunkRows = kChunkRows;
+    r.chunkRows = reduceChunkRows(d.M);
     r.grad = grad;
     launchTrainReduce(r, stream_);
 }
@@ -424,6 +461,7 @@ double CudaGradientBackend::lossAndGradient(const std::vector<double>& params, c
     d.xProjOut = c_.xProjOut();
     d.nFeat = 1 + c_.nCond;
     reserve(d.M);
+    chooseScanChunks(d);
     mark("upload (host prep + copies)");
     upload(params, batch);
     forward(d);

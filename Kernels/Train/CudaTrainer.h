@@ -3,10 +3,10 @@
 // every activation saved, and its exact backward pass, for a batch of segments on one GPU.
 //
 // Layout: rows m = b * L + t over the batch (TrainParams.h). Linear layers are one thread per output
-// element; the scan runs one thread per (segment, channel, state) sequentially in time, forward and
-// reverse, saving h_t and d/dh_t so every other gradient is an element-wise or reduction kernel;
-// parameter gradients are deterministic two-pass reductions (float per 1024-row chunk, float64 over
-// chunks). The loss and its gradient w.r.t. the output are computed on the host with Loss.h, the
+// element; the scan runs one thread per (segment, time chunk, channel, state), forward and reverse,
+// time-parallel over chunks of each segment when the batch alone does not fill the GPU, saving h_t
+// and d/dh_t so every other gradient is an element-wise or reduction kernel; parameter gradients
+// are deterministic two-pass reductions (float per chunk of 32-1024 rows, float64 over chunks). The loss and its gradient w.r.t. the output are computed on the host with Loss.h, the
 // same code the CPU backend uses.
 #include "../DeviceBuffer.h"
 #include "TrainParams.h"
@@ -37,6 +37,7 @@ private:
         DeviceBuffer<float> rIn, rstd, u, xz, xpre, xc, xdb, dtLin, dt, H, yss, gated;
     };
     void reserve(long long M);
+    void chooseScanChunks(const TrainDims& d); // sets scanChunk_, sizes the chunk scratch
     void upload(const std::vector<double>& params, const mfx::train::SegmentBatch& batch);
     void forward(const TrainDims& d);
     void backward(const TrainDims& d);
@@ -68,6 +69,10 @@ private:
     DeviceBuffer<float> gxdb_;                         // (M, xProjOut)
     DeviceBuffer<float> G_;                            // (M, dInner, dState)
     DeviceBuffer<float> partials_;                     // (chunks, maxP)
+    DeviceBuffer<float> chunkEnd_, chunkDecay_;        // (batch, scan chunks, dInner, dState)
+    int sms_ = 1;                                      // the device's multiprocessors
+    int scanChunkOverride_ = -1;                       // MFX_TRAIN_SCAN_CHUNK (0: sequential), -1: automatic
+    int scanChunk_ = 0;                                // this call's steps per scan chunk
 
     bool profile_ = false;
     std::vector<std::pair<const char*, cudaEvent_t>> marks_; // this call's marks

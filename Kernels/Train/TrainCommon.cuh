@@ -1,6 +1,8 @@
 #pragma once
 // Device helpers shared by the training kernels: grid sizing for one thread per element, and the
 // scalar functions of the model, written as the CPU tape writes them (Source/Train/TapeKernels.h).
+#include "TrainParams.h"
+
 #include <cuda_runtime.h>
 
 namespace mfx::cuda::train {
@@ -23,6 +25,32 @@ __device__ __forceinline__ float sigmoidf(float x) { return 1.0f / (1.0f + expf(
 __device__ __forceinline__ float siluGrad(float v) {
     const float s = sigmoidf(v);
     return s * (1.0f + v * (1.0f - s));
+}
+
+// The scans' chunking (TrainScanForward.cu, TrainScanBackward.cu): scanChunk steps per chunk, clamped
+// to [1, L] (0 or >= L: one chunk, the sequential scan), and the number of chunks per segment.
+inline LayerTrainParams withScanChunk(LayerTrainParams p) {
+    if (p.scanChunk <= 0 || p.scanChunk > p.dims.L) p.scanChunk = p.dims.L > 0 ? p.dims.L : 1;
+    return p;
+}
+inline int scanChunks(const LayerTrainParams& p) { return (p.dims.L + p.scanChunk - 1) / p.scanChunk; }
+
+// One lane of the chunked scans: idx = ((b * chunks + k) * dInner + ch) * dState + n, covering the
+// steps [t0, t1) of segment b's chunk k (chunkLen steps, the last chunk may be shorter).
+struct ScanLane {
+    int n, ch, k;
+    long long b, t0, t1;
+};
+__device__ __forceinline__ ScanLane scanLaneOf(const TrainDims& d, int chunks, int chunkLen, long long idx) {
+    ScanLane l;
+    l.n = static_cast<int>(idx % d.dState);
+    l.ch = static_cast<int>((idx / d.dState) % d.dInner);
+    const long long bk = idx / (static_cast<long long>(d.dState) * d.dInner);
+    l.k = static_cast<int>(bk % chunks);
+    l.b = bk / chunks;
+    l.t0 = static_cast<long long>(l.k) * chunkLen;
+    l.t1 = min(static_cast<long long>(d.L), l.t0 + chunkLen);
+    return l;
 }
 
 } // namespace mfx::cuda::train

@@ -104,6 +104,11 @@ struct LayerTrainParams {
     float* gdtLin = nullptr; // (M, dInner)
     float* gxdb = nullptr;   // (M, xProjOut)
     float* G = nullptr;      // (M, dInner, dState)  d/dh_t (total, at step t)
+    // The scans' time chunks (TrainScanForward.cu): scanChunk steps each, chunks = ceil(L / scanChunk);
+    // 0 = one chunk per segment (the sequential scan, no scratch needed).
+    int scanChunk = 0;
+    float* chunkEnd = nullptr;   // (batch, chunks, dInner, dState)  a chunk's local end, then its start
+    float* chunkDecay = nullptr; // (batch, chunks, dInner, dState)  prod of exp(dt A) over the chunk
 };
 
 // y[m] = headB + headW . f[m, :] + skip * feat[m, 0]

@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <random>
+#include <string>
+#include <utility>
 
 using namespace mfx;
 using namespace mfx::train;
@@ -257,4 +259,55 @@ TEST_CASE("CUDA training profile: every part of a step is timed, the gradients a
     std::printf("%s", report.c_str());
     for (const char* part : {"2 steps", "fwd scan", "bwd scan", "fwd in_proj", "bwd in_proj", "output copy + host loss", "gradient copy"})
         CHECK_THAT(report, Catch::Contains(part));
+}
+
+TEST_CASE("CUDA training scans in time chunks of any length give the sequential scan's gradients", "[gpu][train]") {
+    MFX_REQUIRE_GPU();
+    // MFX_TRAIN_SCAN_CHUNK sets the steps per chunk (0: one chunk, the sequential scan); without it the
+    // backend picks chunks that fill the GPU. Short chunks, odd lengths, a last chunk of one step.
+    struct Case { Config c; int B; std::size_t L, warmup; };
+    Config small;
+    small.dModel = 3; small.nLayers = 2; small.dState = 1; small.dConv = 1; small.expand = 2; small.dtRank = 1; small.nCond = 1;
+    const Case cases[] = {{gputest::referenceSize(), 3, 3000, 500}, {small, 2, 701, 50}};
+    int k = 0;
+    for (const auto& cs : cases) {
+        const Model m = gputest::strongModel(cs.c, gputest::fresh(300) + static_cast<std::uint64_t>(k), 0.3);
+        const Batch b = makeBatch(cs.B, cs.L, cs.c.nCond, gputest::fresh(400) + static_cast<std::uint64_t>(k));
+        const LossOptions lo{0.0};
+        const double den = denominator(b, cs.warmup, lo);
+        const auto params = flatten(m);
+        std::vector<double> gRef, gCpu;
+        doubleGradient(m, b, cs.warmup, den, lo, gRef);
+        makeCpuGradientBackend(cs.c, 2)->lossAndGradient(params, b.view(cs.warmup), den, lo, gCpu);
+        const double errCpu = relL2(gCpu, gRef);
+        auto run = [&](const char* chunk, std::vector<double>& g) {
+            if (chunk) setenv("MFX_TRAIN_SCAN_CHUNK", chunk, 1);
+            auto gpu = gpuBackend(cs.c);
+            unsetenv("MFX_TRAIN_SCAN_CHUNK");
+            const double num = gpu->lossAndGradient(params, b.view(cs.warmup), den, lo, g);
+            return std::make_pair(num, gpu->lastOutput());
+        };
+        std::vector<double> gSeq;
+        const auto [numSeq, ySeq] = run("0", gSeq);
+        const std::string whole = std::to_string(cs.L), longer = std::to_string(cs.L + 5), oneShort = std::to_string(cs.L - 1);
+        for (const char* chunk : {static_cast<const char*>(nullptr), "1", "2", "37", "64", oneShort.c_str(), whole.c_str(), longer.c_str()}) {
+            std::vector<double> g;
+            const auto [num, y] = run(chunk, g);
+            const double vsSeq = relL2(g, gSeq), vsRef = relL2(g, gRef), outVsSeq = relL2(y, ySeq);
+            std::printf("[errors] scan chunk %s, %s B=%d L=%zu: gradient vs sequential %.3g, vs f64 %.3g (CPU tape %.3g), "
+                        "output vs sequential %.3g\n",
+                        chunk ? chunk : "auto", cs.c.summary().c_str(), cs.B, cs.L, vsSeq, vsRef, errCpu, outVsSeq);
+            INFO(cs.c.summary() << ", scan chunk " << (chunk ? chunk : "auto"));
+            if (chunk && std::atol(chunk) >= static_cast<long>(cs.L)) {
+                // one chunk: the sequential scan itself, to the bit
+                CHECK(g == gSeq);
+                CHECK(num == numSeq);
+            }
+            CHECK(vsSeq < 1e-4);
+            CHECK(outVsSeq < 1e-4);
+            CHECK(std::fabs(num - numSeq) <= 1e-4 * numSeq);
+            CHECK(vsRef < std::max(1e-4, 3 * errCpu));
+        }
+        ++k;
+    }
 }

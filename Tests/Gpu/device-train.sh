@@ -29,7 +29,7 @@ fi
 
 if [[ $STEPS == *bench* ]]; then
   echo "== training throughput (batch ${BENCH_BATCH:-64} x (8192 + 2048))"; date
-  for s in "nano 8 4 4" "lite 8 6 4" "standard 8 10 4" "large 8 16 8"; do   # Source/Train/Sizes.h
+  for s in "nano 8 4 4" "lite 8 6 4" "standard 8 12 4" "large 8 16 8"; do   # Source/Train/Sizes.h
     set -- $s
     MFX_TRAIN_PROFILE=1 MFX_BENCH_NO_VAL=1 timeout 60 $C/mfx_train_default --data $C/data --device cuda --bench ${BENCH_SECONDS:-5} \
       --d-model $2 --layers $3 --d-state $4 --batch ${BENCH_BATCH:-64} --segment 8192 --warmup 2048 2>&1 | sed "s/^/$1: /"
