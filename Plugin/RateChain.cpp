@@ -68,6 +68,7 @@ void RateChain::reset() noexcept {
     fifoRead_ = 0;
     fifoCount_ = latency_;
     dryPos_ = 0;
+    offsetSet_ = false;
 }
 
 void RateChain::process(const float* const* in, const float* const* raw, float* const* wet, float* const* dry, int nch,
@@ -105,6 +106,10 @@ void RateChain::processResampled(const float* const* in, float* const* wet, int 
         modelOut[c] = modelOut_[c].data();
         modelInConst[c] = modelIn[c];
     }
+    if (!offsetSet_) {
+        offset_ = slot_.restOutput();
+        offsetSet_ = true;
+    }
     for (int used = 0; used < n;) {
         // host -> model rate (every channel consumes and produces the same counts)
         Resampler::Result r{};
@@ -114,6 +119,8 @@ void RateChain::processResampled(const float* const* in, float* const* wet, int 
         }
         const int gen = static_cast<int>(r.outputGenerated);
         if (gen > 0) runModel(modelInConst, modelOut, nch, gen, linked);
+        for (int c = 0; c < nch; ++c)
+            for (int i = 0; i < gen; ++i) modelOut[c][i] -= offset_;
         // model -> host rate, into the FIFO
         for (int done = 0; done < gen;) {
             Resampler::Result d{};
@@ -134,13 +141,14 @@ void RateChain::processResampled(const float* const* in, float* const* wet, int 
         used += static_cast<int>(r.inputUsed);
         if (r.inputUsed == 0 && r.outputGenerated == 0) break;
     }
-    // FIFO -> wet (zeros if it ever ran short, which the measured latency rules out)
+    // FIFO -> wet, plus the offset (the offset alone if it ever ran short, which the measured latency rules out)
     const int avail = std::min(n, fifoCount_);
     const int first = std::min(avail, fifoSize_ - fifoRead_);
     for (int c = 0; c < nch; ++c) {
         std::copy(fifo_[c].data() + fifoRead_, fifo_[c].data() + fifoRead_ + first, wet[c]);
         std::copy(fifo_[c].data(), fifo_[c].data() + (avail - first), wet[c] + first);
         std::fill(wet[c] + avail, wet[c] + n, 0.0f);
+        for (int i = 0; i < n; ++i) wet[c][i] += offset_;
     }
     fifoRead_ = (fifoRead_ + avail) % fifoSize_;
     fifoCount_ -= avail;

@@ -10,6 +10,10 @@
 // construction by running the two converters one sample at a time), so it never runs dry for any
 // block size and the wet signal is the model's output delayed by exactly D host samples.
 // The raw input is delayed by the same D for the dry path (mix, bypass).
+// The model's output goes through the down-converter and the FIFO less a constant offset, the rest
+// output of the engine it starts with (RealtimeEngine::restOutput), which is added back after the
+// FIFO: wet = down(out - offset) + offset, the same signal once the converter has filled, but one that
+// starts at the model's rest output instead of stepping up to it from the FIFO's zeros.
 //
 // Channels run in lockstep (same sample counts), so the linked mode can switch on and off freely.
 // Construction allocates (off the audio thread); process() and reset() are real-time safe.
@@ -84,6 +88,9 @@ private:
     // Dry delay line: ring of latency_ + 1 samples per channel.
     std::vector<float> dryRing_[kMaxChannels]; // (latency + 1)
     int dryPos_ = 0;
+
+    float offset_ = 0.0f;     // audio thread: see the top of this file
+    bool offsetSet_ = false;  // taken at the first resampled block after construction or reset()
 };
 
 } // namespace mfx::plugin

@@ -5,6 +5,12 @@
 
 namespace mfx {
 
+float EngineSlot::restOutput() const noexcept {
+    const RealtimeEngine* e = current_.load(std::memory_order_acquire);
+    if (!e) e = pending_.load(std::memory_order_acquire); // not freed while pending: only this thread takes it
+    return e ? e->restOutput() : 0.0f;
+}
+
 EngineSlot::EngineSlot(int maxChannels, int maxBlock)
     : scratch_(static_cast<std::size_t>(std::max(1, maxChannels)) * static_cast<std::size_t>(std::max(1, maxBlock)), 0.0f),
       cond_(kMaxCond, 0.0f), maxChannels_(std::max(1, maxChannels)), maxBlock_(std::max(1, maxBlock)) {}

@@ -46,6 +46,8 @@ public:
     // The engine the audio thread is using (for display; may change right after the call).
     const RealtimeEngine* current() const noexcept { return current_.load(std::memory_order_acquire); }
     bool swapPending() const noexcept { return pending_.load(std::memory_order_acquire) != nullptr; }
+    // Audio thread: restOutput() of the engine in use, else of the one waiting to be picked up, else 0.
+    float restOutput() const noexcept;
 
 private:
     // publish() collects first and only a few engines are retired between two publishes, so the retire

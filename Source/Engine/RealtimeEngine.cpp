@@ -35,6 +35,13 @@ RealtimeEngine::RealtimeEngine(std::shared_ptr<const PreparedModel> prepared, in
     runner_.reset(r.release());
     condValues_.assign(static_cast<std::size_t>(prepared_->config().nCond), 0.0f);
     condBlock_.assign(static_cast<std::size_t>(kSubBlock) * static_cast<std::size_t>(std::max(1, prepared_->config().nCond)), 0.0f);
+    measureRestOutput();
+}
+
+void RealtimeEngine::measureRestOutput() noexcept {
+    const float silence = 0.0f;
+    processChannel(0, &silence, &restOutput_, 1, nullptr);
+    reset();
 }
 
 RealtimeEngine::~RealtimeEngine() = default;
@@ -79,6 +86,7 @@ void RealtimeEngine::setInitialState(const State& state) {
     initial->fromState(*prepared_, state);
     r.initial = std::move(initial);
     reset();
+    measureRestOutput();
 }
 
 State RealtimeEngine::getState(int channel) const {

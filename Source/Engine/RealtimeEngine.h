@@ -55,6 +55,11 @@ public:
     // output under silence instead of settling first (which a high-gain model does loudly).
     // Allocates: not for the audio thread. Throws ModelError on shape mismatch or a non-finite state.
     void setInitialState(const State& state);
+    // The output of one silent sample on channel 0 from the initial state, with the conditioning
+    // values held when it was measured (at construction, and by setInitialState): from a rest state,
+    // the constant the engine puts out under silence. Resampling chains start their output there
+    // (Plugin/RateChain.cpp, Source/Apps/live/RateAdapter.cpp) so that it has no step at the start.
+    float restOutput() const noexcept { return restOutput_; }
 
     // Runs `samples` of silence through every channel and resets the state afterwards (to the initial
     // state), touching every buffer once so the first real block has no page faults.
@@ -66,6 +71,8 @@ private:
     std::unique_ptr<BlockRunner> runner_;
     std::vector<float> condValues_; // (nCond)
     std::vector<float> condBlock_;  // (kSubBlock, nCond)
+    float restOutput_ = 0.0f;
+    void measureRestOutput() noexcept; // sets restOutput_, then reset()
 };
 
 } // namespace mfx

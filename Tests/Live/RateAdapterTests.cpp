@@ -7,6 +7,9 @@
 
 #include <live/LiveProcessor.h>
 #include <live/RateAdapter.h>
+#include <Engine/RestState.h>
+
+#include <algorithm>
 
 #include <catch2/catch.hpp>
 
@@ -25,7 +28,9 @@ std::unique_ptr<EngineSlot> slotWith(const Model& model, int channels, int maxBl
     return slot;
 }
 
-// The same chain over the whole mono signal at once: up-convert, model, down-convert (delivered order).
+// The same chain over the whole mono signal at once: up-convert, model, down-convert (delivered order),
+// the model's output less its rest output through the down-converter and the rest output added back
+// (RateAdapter.h).
 std::vector<float> wholeChain(const Model& model, const std::vector<float>& x, double streamRate, ResamplerQuality q) {
     const double modelRate = model.config.sampleRate;
     Resampler up(streamRate, modelRate, 1, q), down(modelRate, streamRate, 1, q);
@@ -36,9 +41,11 @@ std::vector<float> wholeChain(const Model& model, const std::vector<float>& x, d
     RealtimeEngine engine(model, 1);
     std::vector<float> wet(mid.size());
     engine.process(mid.data(), wet.data(), static_cast<int>(mid.size()));
+    for (auto& v : wet) v -= engine.restOutput();
     std::vector<float> y(x.size() + 64);
     const auto d = down.process(wet.data(), wet.size(), y.data(), y.size());
     y.resize(d.outputGenerated);
+    for (auto& v : y) v += engine.restOutput();
     return y;
 }
 
@@ -75,12 +82,42 @@ TEST_CASE("rate adapter output is the whole-signal chain delayed by the reported
         const auto p = static_cast<std::size_t>(adapter.latencyFrames());
         CHECK(adapter.underruns() == 0);
         CHECK(p < static_cast<std::size_t>(c.streamRate / 50)); // well under 20 ms, even with the best converter
-        bool silentFirst = true, same = true;
-        for (std::size_t i = 0; i < p; ++i) silentFirst = silentFirst && y[i] == 0.0f;
+        RealtimeEngine probe(model, 1);
+        const float rest = probe.restOutput();
+        CHECK(rest != 0.0f); // a model with an offset, so the check below means something
+        bool restFirst = true, same = true;
+        for (std::size_t i = 0; i < p; ++i) restFirst = restFirst && y[i] == rest;
         for (std::size_t i = p; i < y.size() && i - p < z.size(); ++i) same = same && y[i] == z[i - p];
-        CHECK(silentFirst);
+        CHECK(restFirst);
         CHECK(same);
         CHECK(z.size() + p >= y.size()); // every output frame was compared
+    }
+}
+
+TEST_CASE("rate adapter starts at the model's rest output with no step", "[live][resample]") {
+    // An engine started at its rest state (as the live app's are) under silence: every output frame is
+    // the rest output, from the first (before the offset, the first latencyFrames() were 0 and the
+    // converter's fill rang up to the rest output).
+    for (const double streamRate : {44100.0, 96000.0}) {
+        INFO(streamRate << " Hz stream, 48 kHz model");
+        const Model model = testModel(63, 48000.0);
+        auto slot = std::make_unique<EngineSlot>(2, 256);
+        auto engine = std::make_unique<RealtimeEngine>(model, 2);
+        engine->setInitialState(engineRestState(model));
+        const float rest = engine->restOutput();
+        REQUIRE(slot->publish(engine));
+        RateAdapter adapter(streamRate, 48000.0, 2, 256, ResamplerQuality::Medium);
+        const std::vector<float> silence(static_cast<std::size_t>(streamRate / 2), 0.0f);
+        std::vector<float> left(silence.size()), right(silence.size());
+        for (std::size_t done = 0; done < silence.size(); done += 100) {
+            const int n = static_cast<int>(std::min<std::size_t>(100, silence.size() - done));
+            const float* in[2] = {silence.data() + done, silence.data() + done};
+            float* out[2] = {left.data() + done, right.data() + done};
+            adapter.process(*slot, in, out, n);
+        }
+        CHECK(rest != 0.0f);
+        CHECK(std::all_of(left.begin(), left.end(), [&](float v) { return v == rest; }));
+        CHECK(std::all_of(right.begin(), right.end(), [&](float v) { return v == rest; }));
     }
 }
 

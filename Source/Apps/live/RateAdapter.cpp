@@ -34,6 +34,10 @@ RateAdapter::RateAdapter(double streamRate, double modelRate, int channels, int 
 void RateAdapter::process(EngineSlot& slot, const float* const* in, float* const* out, int n) noexcept {
     const auto ch = static_cast<std::size_t>(channels_);
     const auto frames = static_cast<std::size_t>(std::min(n, maxBlock_));
+    if (!offsetSet_) {
+        offset_ = slot.restOutput();
+        offsetSet_ = true;
+    }
     // 1. Stream -> model rate.
     for (std::size_t i = 0; i < frames; ++i)
         for (std::size_t c = 0; c < ch; ++c) inI_[i * ch + c] = in[c][i];
@@ -51,7 +55,7 @@ void RateAdapter::process(EngineSlot& slot, const float* const* in, float* const
     }
     slot.process(mi, mo, channels_, static_cast<int>(m));
     for (std::size_t i = 0; i < m; ++i)
-        for (std::size_t c = 0; c < ch; ++c) outI_[i * ch + c] = mo[c][i];
+        for (std::size_t c = 0; c < ch; ++c) outI_[i * ch + c] = mo[c][i] - offset_;
 
     // 3. Model -> stream rate, into the FIFO.
     const auto down = down_.process(outI_.data(), m, downI_.data(), downI_.size() / ch);
@@ -65,10 +69,10 @@ void RateAdapter::process(EngineSlot& slot, const float* const* in, float* const
     if (fifoCount_ < frames) ++underruns_;
     for (std::size_t i = 0; i < frames; ++i) {
         if (fifoCount_ == 0) {
-            for (std::size_t c = 0; c < ch; ++c) out[c][i] = 0.0f;
+            for (std::size_t c = 0; c < ch; ++c) out[c][i] = offset_;
             continue;
         }
-        for (std::size_t c = 0; c < ch; ++c) out[c][i] = fifo_[fifoRead_ * ch + c];
+        for (std::size_t c = 0; c < ch; ++c) out[c][i] = fifo_[fifoRead_ * ch + c] + offset_;
         fifoRead_ = fifoRead_ + 1 == fifoFrames_ ? 0 : fifoRead_ + 1;
         --fifoCount_;
     }

@@ -9,6 +9,10 @@
 // so the output is the model's output delayed by exactly latencyFrames() stream frames. That latency is
 // the price (about 1 ms with the fast converter at 44.1 <-> 48 kHz); the dry signal must be delayed by
 // the same amount to mix with it.
+// The model's output passes the down-converter and the FIFO less a constant offset, the rest output of
+// the first engine the adapter runs (RealtimeEngine::restOutput), added back at the end: the same
+// signal once the converter has filled, but starting at the model's rest output rather than stepping
+// up to it from the FIFO's silence.
 // Real-time safe: process() never allocates, locks or throws; all buffers are sized in the constructor
 // for blocks up to maxBlock stream frames.
 #include <Dsp/Resampler.h>
@@ -47,6 +51,8 @@ private:
     std::vector<float> fifo_;    // (fifoFrames, channels) ring of stream-rate output, interleaved
     std::size_t fifoFrames_ = 0, fifoRead_ = 0, fifoCount_ = 0;
     std::uint64_t underruns_ = 0;
+    float offset_ = 0.0f;
+    bool offsetSet_ = false; // taken at the first process() call
 };
 
 } // namespace mfx::live
