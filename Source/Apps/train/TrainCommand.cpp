@@ -56,11 +56,7 @@ struct TrainArgs {
 
 // Step sizes when not given: the CPU's, or on a GPU larger ones that cost about the same time per
 // step there and learn from many more samples (the default model's recipe, docs/MODELS.md).
-struct StepShape {
-    int batch;
-    std::size_t segment, warmup;
-};
-constexpr StepShape kGpuDefaults{32, 8192, 2048};
+constexpr train::StepShape kGpuDefaults{32, 8192, 2048};
 
 std::string fmt(double v, int prec) {
     char b[64];
@@ -84,20 +80,7 @@ void runTrain(const TrainArgs& a) {
     const fs::path out(a.output);
     if (out.extension() != ".safetensors") throw UsageError("-o must name a .safetensors file (got '" + a.output + "')");
     const fs::path ckptPath = a.output + ".ckpt", statePath = a.output + ".ckpt.json";
-    if (fs::is_directory(out))
-        throw UsageError(a.output + " is a folder; -o names the model file to write, e.g. " + (out / "my-amp.safetensors").string());
-    if (a.resume && a.overwrite)
-        throw UsageError("--resume and --overwrite contradict each other (continue the run, or start again); keep one");
-    if (fs::exists(out) && !a.resume && !a.overwrite)
-        throw UsageError(a.output + " exists; pass --overwrite to replace it, or --resume to continue its training");
-    // A checkpoint without its model is what a run stopped before its first epoch ended leaves (Ctrl-C).
-    if (fs::exists(ckptPath) && !a.resume && !a.overwrite)
-        throw UsageError(ckptPath.string() + " exists (the checkpoint of an earlier run, e.g. one stopped with Ctrl-C); pass --resume "
-                         "to continue that run, or --overwrite to start again and replace it");
-
-    if (a.resume && !fs::exists(ckptPath))
-        throw UsageError("--resume: there is no checkpoint " + ckptPath.string() +
-                         " to continue (it is written during training, at every epoch and on Ctrl-C); start without --resume");
+    train::checkOutputFiles(out, ckptPath, a.resume, a.overwrite);
     train::checkTrainOptions(a.device, a.batch, a.segment, a.stftSizes, a.stftWeight);
     // The run state of the run to continue, read before any audio (and its step shape reused below).
     const train::RunState resumed = a.resume ? train::readRunState(statePath) : train::RunState{};
@@ -140,21 +123,11 @@ void runTrain(const TrainArgs& a) {
     }
     if (!notice.empty()) printNote(notice);
     const bool onGpu = backend->name().rfind("cuda", 0) == 0;
-    // Not given: the resumed run's (a run moved between CPU and GPU keeps its steps), else the device's default.
-    auto fromRun = [&](const char* key) -> long {
-        const auto it = resumed.recipe.find(key);
-        if (it == resumed.recipe.end()) return -1;
-        char* end = nullptr;
-        const long v = std::strtol(it->second.c_str(), &end, 10);
-        return end != it->second.c_str() && *end == '\0' && v > 0 ? v : -1;
-    };
-    const bool stepsFromRun = fromRun("batch") > 0 && fromRun("segment") > 0 && fromRun("warmup") > 0;
-    const int batch = a.batchGiven ? a.batch : stepsFromRun ? static_cast<int>(fromRun("batch")) : onGpu ? kGpuDefaults.batch : a.batch;
-    const std::size_t segment = a.segmentGiven ? a.segment : stepsFromRun ? static_cast<std::size_t>(fromRun("segment"))
-                                                           : onGpu ? kGpuDefaults.segment : a.segment;
-    const std::size_t warmup = a.warmupGiven ? a.warmup : stepsFromRun ? static_cast<std::size_t>(fromRun("warmup"))
-                                                        : onGpu ? kGpuDefaults.warmup : a.warmup;
-    if (onGpu && !stepsFromRun && !(a.batchGiven && a.segmentGiven && a.warmupGiven))
+    const train::StepShape given{a.batchGiven ? a.batch : 0, a.segmentGiven ? a.segment : 0, a.warmupGiven ? a.warmup : 0};
+    const train::StepShape shape = train::chooseStepShape(given, resumed.recipe, onGpu ? kGpuDefaults : train::StepShape{a.batch, a.segment, a.warmup});
+    const int batch = shape.batch;
+    const std::size_t segment = shape.segment, warmup = shape.warmup;
+    if (onGpu && !shape.fromRun && !(a.batchGiven && a.segmentGiven && a.warmupGiven))
         printNote("on the GPU, steps of " + std::to_string(batch) + " x (" + std::to_string(segment) + " + " + std::to_string(warmup) +
                   " warm-up) samples unless --batch, --segment, --warmup say otherwise");
     o.segmentLength = segment;

@@ -86,6 +86,23 @@ void checkOutputFolder(const fs::path& output, const std::vector<fs::path>& side
                       (err ? std::strerror(err) : "reason unknown") + "); make it writable or write the model elsewhere");
 }
 
+void checkOutputFiles(const std::filesystem::path& out, const std::filesystem::path& ckptPath, bool resume, bool overwrite) {
+    namespace fs = std::filesystem;
+    if (fs::is_directory(out))
+        throw UsageError(out.string() + " is a folder; -o names the model file to write, e.g. " + (out / "my-amp.safetensors").string());
+    if (resume && overwrite)
+        throw UsageError("--resume and --overwrite contradict each other (continue the run, or start again); keep one");
+    if (fs::exists(out) && !resume && !overwrite)
+        throw UsageError(out.string() + " exists; pass --overwrite to replace it, or --resume to continue its training");
+    // A checkpoint without its model is what a run stopped before its first epoch ended leaves (Ctrl-C).
+    if (fs::exists(ckptPath) && !resume && !overwrite)
+        throw UsageError(ckptPath.string() + " exists (the checkpoint of an earlier run, e.g. one stopped with Ctrl-C); pass --resume "
+                         "to continue that run, or --overwrite to start again and replace it");
+    if (resume && !fs::exists(ckptPath))
+        throw UsageError("--resume: there is no checkpoint " + ckptPath.string() +
+                         " to continue (it is written during training, at every epoch and on Ctrl-C); start without --resume");
+}
+
 void checkTrainOptions(const std::string& device, int batch, std::size_t segment, const std::vector<int>& stftSizes,
                        double stftWeight) {
     static const std::regex deviceSyntax("auto|cpu|cuda(:[0-9]+)?");

@@ -23,6 +23,11 @@ struct MetadataText {
 // value with the bad bytes as \xNN.
 void checkMetadataTexts(const std::vector<MetadataText>& texts);
 
+// -o and its checkpoint against --resume / --overwrite, before anything is read: -o must not be a
+// folder; an existing model or checkpoint needs --resume or --overwrite (not both); --resume needs the
+// checkpoint. Throws UsageError naming the file and the choice to make.
+void checkOutputFiles(const std::filesystem::path& output, const std::filesystem::path& checkpoint, bool resume, bool overwrite);
+
 // Options that cannot work, refused (UsageError) before the audio is read and aligned: --device
 // syntax, --batch >= 1, --segment >= 64, --stft-sizes powers of two in 16..65536, --stft-weight >= 0.
 void checkTrainOptions(const std::string& device, int batch, std::size_t segment, const std::vector<int>& stftSizes,

@@ -25,6 +25,17 @@ Recipe makeRecipe(const Config& c, const mfx::train::TrainOptions& o, const Prep
 // do. Entries missing on either side (a run state written before recipes were kept) are not compared.
 void checkResumeRecipe(const Recipe& stored, const Recipe& now, const std::string& checkpoint);
 
+// A training step's shape: batch segments of `segment` samples after `warmup` samples of warm-up.
+struct StepShape {
+    int batch = 0;
+    std::size_t segment = 0, warmup = 0;
+    bool fromRun = false; // chooseStepShape: the values not given came from the resumed run
+};
+// Each of batch, segment and warm-up as given (non-zero in `given`), else the resumed run's when its
+// recipe holds all three (a run moved between CPU and GPU keeps its steps), else `defaults`' (the
+// device's).
+StepShape chooseStepShape(const StepShape& given, const Recipe& resumed, const StepShape& defaults);
+
 // "rec.wav" or "g0.wav, g1.wav": the target files' names, for the metadata (bytes that are not
 // UTF-8, e.g. of a Latin-1 name, as \xNN text).
 std::string targetNames(const std::vector<TargetSpec>& specs);
