@@ -10,10 +10,13 @@
 #   STEPS=tests,bench,train,multigpu    what to run (multigpu: needs mambafx and libsamplerate too)
 #   TRAIN_RUNS="name:args;..." training runs started side by side on GPU 0 (and GPU 1 if present, alternating)
 #   TRAIN_SECONDS=300          wall-clock limit of each training run
+# The device tool carries at most 64 MiB: with the data (37 MB) the binaries fit only compressed, as
+# .device-carry/bins.tar.xz (`tar cJf bins.tar.xz mfx_* mambafx lib` inside .device-carry), unpacked here.
 set -u
 OUT=${OUT:-./device-out}
 mkdir -p "$OUT"
 C=.device-carry
+[ -f $C/bins.tar.xz ] && tar xJf $C/bins.tar.xz -C $C
 export LD_LIBRARY_PATH=$PWD/$C:$PWD/$C/lib:${LD_LIBRARY_PATH:-}
 STEPS=${STEPS:-tests,bench,train}
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee "$OUT/gpu.txt"
