@@ -74,6 +74,9 @@ std::unique_ptr<RealtimeEngine> buildEngine(const LoadedModel& loaded, const std
     for (std::size_t i = 0; i < specs.size(); ++i)
         values.push_back(i < knobs.size() ? specs[i].fromNormalised(knobs[i]) : specs[i].def);
     values.resize(static_cast<std::size_t>(loaded.model->config.nCond), 0.0f);
+    // held before the initial state is set, so that restOutput() (the resampling chain's offset,
+    // RateChain.h) is the output at these knob values; the slot applies the live ones on pick-up
+    if (!values.empty()) engine->setConditioning(values.data());
     try {
         engine->setInitialState(engineRestState(*loaded.model, values.empty() ? nullptr : values.data()));
     } catch (const ModelError& e) {

@@ -108,6 +108,7 @@ void RateChain::processResampled(const float* const* in, float* const* wet, int 
     }
     if (!offsetSet_) {
         offset_ = slot_.restOutput();
+        if (!std::isfinite(offset_)) offset_ = 0.0f; // a broken model must not make every later output NaN
         offsetSet_ = true;
     }
     for (int used = 0; used < n;) {

@@ -39,7 +39,12 @@ CudaGradientBackend::CudaGradientBackend(int device, const Config& config)
     A_.allocate(static_cast<std::size_t>(c_.nLayers) * static_cast<std::size_t>(c_.dInner() * c_.dState));
     profile_ = std::getenv("MFX_TRAIN_PROFILE") != nullptr;
     sms_ = prop.multiProcessorCount;
-    if (const char* v = std::getenv("MFX_TRAIN_SCAN_CHUNK")) scanChunkOverride_ = std::max(0, std::atoi(v));
+    if (const char* v = std::getenv("MFX_TRAIN_SCAN_CHUNK")) {
+        // steps per chunk, 0 = sequential; anything that is not such a number: automatic
+        char* end = nullptr;
+        const long n = std::strtol(v, &end, 10);
+        if (end != v && *end == '\0' && n >= 0 && n <= (1l << 30)) scanChunkOverride_ = static_cast<int>(n);
+    }
     MFX_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking)); // last: nothing can throw after it
     const int dM = c_.dModel, dI = c_.dInner(), N = c_.dState, K = c_.dConv, R = c_.dtRank, XO = c_.xProjOut(), F = 1 + c_.nCond;
     maxP_ = std::max({2 * dI * dM, XO * dI, dI * N, dI * K, dM * F, dI * R, dM * dI, dM, dI, 1});
@@ -167,7 +172,7 @@ void CudaGradientBackend::chooseScanChunks(const TrainDims& d) {
     scanChunk_ = static_cast<int>(std::max(1ll, len));
     const long long chunks = (d.L + scanChunk_ - 1) / scanChunk_;
     const std::size_t need = chunks > 1 ? static_cast<std::size_t>(lanes * chunks) : 0;
-    if (need > chunkEnd_.size()) {
+    if (need > chunkEnd_.size() || need > chunkDecay_.size()) {
         chunkEnd_.allocate(need);
         chunkDecay_.allocate(need);
     }

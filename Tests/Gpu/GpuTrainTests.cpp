@@ -303,6 +303,9 @@ TEST_CASE("CUDA training scans in time chunks of any length give the sequential 
                 CHECK(g == gSeq);
                 CHECK(num == numSeq);
             }
+            // one-step chunks take every state from the carry pass: other rounding, so the override
+            // took effect (3e-7 and 4e-8 from the sequential scan on the H200, 2026-12-03)
+            if (chunk && std::string(chunk) == "1") CHECK(g != gSeq);
             CHECK(vsSeq < 1e-4);
             CHECK(outVsSeq < 1e-4);
             CHECK(std::fabs(num - numSeq) <= 1e-4 * numSeq);

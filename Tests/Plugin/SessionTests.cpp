@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 using namespace mfx;
@@ -104,11 +106,41 @@ void checkRateMismatch(PluginFormat format) {
             if (lag >= 0) CHECK(errorAt(lag) > 10 * error);
         // Before the converters deliver, the model's rest output, not silence: no step at the start.
         INFO("rest output " << rest);
+        CHECK(rest != 0.0f); // a model with an offset, so the check below means something
         for (int i = 0; i < latency; ++i) CHECK(out[0][static_cast<size_t>(i)] == rest);
     }
 }
 
+// A conditioned model at a non-model host rate, under silence: every output sample is the model's
+// rest output at the knobs' values, from the first (the chain's offset is measured with them).
+void checkConditionedStart(PluginFormat format) {
+    const Model model = testModel(23, 48000.0, 2);
+    auto plugin = pluginWithModel(format, model, 44100.0, 2);
+    // the knobs where the session put them (testModel's ranges: knob i from -1 - i to 2 + i)
+    const std::vector<float> knobs = {-1.0f + 3.0f * plugin->parameter("cond1"), -2.0f + 5.0f * plugin->parameter("cond2")};
+    RealtimeEngine restEngine(model, 1);
+    restEngine.setConditioning(knobs.data());
+    restEngine.setInitialState(engineRestState(model, knobs.data()));
+    const float rest = restEngine.restOutput();
+    RealtimeEngine knobsUnset(model, 1); // the same state, the conditioning left at 0 while measuring
+    knobsUnset.setInitialState(engineRestState(model, knobs.data()));
+    INFO(toString(format) << ": knobs " << knobs[0] << ", " << knobs[1] << "; rest output " << rest
+                          << " (measured with the conditioning at 0: " << knobsUnset.restOutput() << ")");
+    REQUIRE(std::fabs(rest - knobsUnset.restOutput()) > 1e-3); // the knobs matter for this model
+    const Signal out = runPlugin(*plugin, Signal(2, std::vector<float>(8820, 0.0f)), blockPattern(0));
+    for (const auto& ch : out) CHECK(std::all_of(ch.begin(), ch.end(), [&](float v) { return v == rest; }));
+}
+
 } // namespace
+
+TEST_CASE("VST3: a conditioned model at a 44.1 kHz host starts at its rest output at the knobs' values",
+          "[plugin][vst3][resample]") {
+    checkConditionedStart(PluginFormat::VST3);
+}
+TEST_CASE("LV2: a conditioned model at a 44.1 kHz host starts at its rest output at the knobs' values",
+          "[plugin][lv2][resample]") {
+    checkConditionedStart(PluginFormat::LV2);
+}
 
 TEST_CASE("VST3: session state round trip (parameters, model path and bytes, moved session)", "[plugin][vst3][state]") {
     checkRoundTrip(PluginFormat::VST3);

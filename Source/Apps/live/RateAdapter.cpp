@@ -36,6 +36,7 @@ void RateAdapter::process(EngineSlot& slot, const float* const* in, float* const
     const auto frames = static_cast<std::size_t>(std::min(n, maxBlock_));
     if (!offsetSet_) {
         offset_ = slot.restOutput();
+        if (!std::isfinite(offset_)) offset_ = 0.0f; // a broken model must not make every later output NaN
         offsetSet_ = true;
     }
     // 1. Stream -> model rate.
