@@ -2,6 +2,7 @@
 #include "PluginProcessor.h"
 
 #include "PluginEditor.h"
+#include "StandaloneQuit.h"
 
 #include <cmath>
 
@@ -28,6 +29,7 @@ MambaProcessor::MambaProcessor()
     linked_ = apvts_.getRawParameterValue(paramId::linked);
     for (int i = 0; i < kCondParams; ++i) cond_[i] = apvts_.getRawParameterValue(paramId::cond(i));
     bypassParam_ = apvts_.getParameter(paramId::bypass);
+    if (juce::JUCEApplicationBase::isStandaloneApp()) standaloneQuit_ = std::make_unique<StandaloneQuit>();
     work_.assign(static_cast<size_t>(6 * kMaxChunk), 0.0f);
     inGain_.setCurrentAndTargetValue(1.0f); // unity until prepareToPlay reads the parameters
     outGain_.setCurrentAndTargetValue(1.0f);

@@ -26,6 +26,8 @@
 
 namespace mfx::plugin {
 
+class StandaloneQuit;
+
 class MambaProcessor : public juce::AudioProcessor, private juce::AsyncUpdater {
 public:
     MambaProcessor();
@@ -132,6 +134,7 @@ private:
     std::atomic<float> cpuLoad_{0.0f};
     double cpuAverage_ = 0.0;
 
+    std::unique_ptr<StandaloneQuit> standaloneQuit_; // the Standalone only (StandaloneQuit.h)
     std::unique_ptr<ModelLoader> loader_; // last: its thread stops first on destruction
 
     JUCE_DECLARE_NON_COPYABLE_WITH_LEAK_DETECTOR(MambaProcessor)

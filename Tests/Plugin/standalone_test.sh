@@ -1,7 +1,7 @@
 #!/bin/bash
 # The MambaFX Standalone against a JACK server with the dummy driver: it starts, passes audio (a tone
 # from jack_metro goes in, its output is recorded with jack_rec and must be non-silent and finite),
-# and quits cleanly on SIGINT (exit status 0).
+# and quits cleanly on SIGINT and on SIGTERM (exit status 0), keeping its plugin state in its settings.
 #   usage: standalone_test.sh PATH/TO/MambaFX [seconds-to-record]
 # Needs: jackd2 (jackd, jack_wait, jack_lsp, jack_connect, jack_metro, jack_rec), xvfb (xvfb-run), sox.
 # Runs on a private JACK server name and a scratch HOME, so it touches nothing of the user's.
@@ -36,8 +36,9 @@ jack_pid=$!
 jack_wait -w -t 15 >/dev/null 2>&1 || fail "jackd did not start: $(tail -5 "$work/jackd.log")"
 
 # The Standalone's audio settings: JACK, the dummy's "system" ports, input not muted.
-mkdir -p "$HOME/.config"
-cat >"$HOME/.config/MambaFX.settings" <<'XML'
+write_settings() {
+    mkdir -p "$HOME/.config"
+    cat >"$HOME/.config/MambaFX.settings" <<'XML'
 <?xml version="1.0" encoding="UTF-8"?>
 
 <PROPERTIES>
@@ -48,15 +49,19 @@ cat >"$HOME/.config/MambaFX.settings" <<'XML'
   <VALUE name="shouldMuteInput" val="0"/>
 </PROPERTIES>
 XML
-
-"$standalone" >"$work/app.log" 2>&1 &
-app_pid=$!
-for _ in $(seq 1 60); do
-    jack_lsp 2>/dev/null | grep -q '^MambaFX:out_1$' && break
-    kill -0 "$app_pid" 2>/dev/null || fail "the Standalone exited early"
-    sleep 0.5
-done
-jack_lsp 2>/dev/null | grep -q '^MambaFX:in_1$' || fail "no MambaFX JACK ports (ports: $(jack_lsp | tr '\n' ' '))"
+}
+start_app() {
+    "$standalone" >"$work/app.log" 2>&1 &
+    app_pid=$!
+    for _ in $(seq 1 60); do
+        jack_lsp 2>/dev/null | grep -q '^MambaFX:out_1$' && break
+        kill -0 "$app_pid" 2>/dev/null || fail "the Standalone exited early"
+        sleep 0.5
+    done
+    jack_lsp 2>/dev/null | grep -q '^MambaFX:in_1$' || fail "no MambaFX JACK ports (ports: $(jack_lsp | tr '\n' ' '))"
+}
+write_settings
+start_app
 
 jack_metro -n tone -b 240 -f 440 -A 0.5 -D 120 >/dev/null 2>&1 &
 metro_pid=$!
@@ -74,11 +79,24 @@ maxamp=$(echo "$stats" | awk '/Maximum amplitude/ {print $3}')
 echo "standalone output: RMS $rms, peak $maxamp over ${seconds} s"
 awk -v r="$rms" 'BEGIN { exit !(r > 0.001 && r < 100) }' || fail "the output is silent or not finite (RMS $rms)"
 
-kill -INT "$app_pid"
-for _ in $(seq 1 40); do kill -0 "$app_pid" 2>/dev/null || break; sleep 0.25; done
-if kill -0 "$app_pid" 2>/dev/null; then fail "the Standalone did not quit within 10 s of SIGINT"; fi
-wait "$app_pid"
-status=$?
-app_pid=
-[ "$status" -eq 0 ] || fail "the Standalone exited with status $status"
-echo "standalone test: PASS (started under JACK dummy, passed audio, quit cleanly)"
+# Quitting on a signal keeps the plugin state (model, knobs) as closing the window does: the
+# settings file then holds "filterState" (JUCE's own SIGINT handling saved only the audio settings,
+# and SIGTERM nothing).
+quit_with() {
+    kill -"$1" "$app_pid"
+    for _ in $(seq 1 40); do kill -0 "$app_pid" 2>/dev/null || break; sleep 0.25; done
+    if kill -0 "$app_pid" 2>/dev/null; then fail "the Standalone did not quit within 10 s of SIG$1"; fi
+    wait "$app_pid"
+    status=$?
+    app_pid=
+    [ "$status" -eq 0 ] || fail "the Standalone exited with status $status after SIG$1"
+    grep -q 'name="filterState"' "$HOME/.config/MambaFX.settings" ||
+        fail "after SIG$1 the settings hold no plugin state: $(head -c 600 "$HOME/.config/MambaFX.settings")"
+}
+quit_with INT
+
+# Again with SIGTERM, from settings without a saved plugin state.
+write_settings
+start_app
+quit_with TERM
+echo "standalone test: PASS (started under JACK dummy, passed audio, quit cleanly on SIGINT and SIGTERM keeping its state)"
