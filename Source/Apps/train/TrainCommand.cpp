@@ -54,9 +54,9 @@ struct TrainArgs {
     bool batchGiven = false, segmentGiven = false, warmupGiven = false; // else the backend's defaults
 };
 
-// Step sizes when not given: the CPU's, or on a GPU larger ones that cost about the same time per
-// step there and learn from many more samples (the default model's recipe, docs/MODELS.md).
-constexpr train::StepShape kGpuDefaults{32, 8192, 2048};
+// Step sizes when not given: the CPU's, or on a GPU the default model's recipe, 16 x (4096 + 1024)
+// (docs/MODELS.md; the GPU trainer's scans are time-parallel, so small batches fill the GPU too).
+constexpr train::StepShape kGpuDefaults{16, 4096, 1024};
 
 std::string fmt(double v, int prec) {
     char b[64];
@@ -383,10 +383,10 @@ void addTrainCommand(CLI::App& app) {
     cmd->add_option("--device", args->device, "Where the training runs: auto (a CUDA GPU if present), cpu, cuda, cuda:N")
         ->capture_default_str();
     cmd->add_option("--threads", args->threads, "CPU threads (default: all; also used for validation on a GPU run)")->check(CLI::Range(0, 1024));
-    auto* batchOpt = cmd->add_option("--batch", args->batch, "Segments per step (on a GPU: 32 unless given)")->capture_default_str();
-    auto* segmentOpt = cmd->add_option("--segment", args->segment, "Samples per segment counted by the loss (on a GPU: 8192 unless given)")
+    auto* batchOpt = cmd->add_option("--batch", args->batch, "Segments per step (on a GPU: " + std::to_string(kGpuDefaults.batch) + " unless given)")->capture_default_str();
+    auto* segmentOpt = cmd->add_option("--segment", args->segment, "Samples per segment counted by the loss (on a GPU: " + std::to_string(kGpuDefaults.segment) + " unless given)")
                            ->capture_default_str();
-    auto* warmupOpt = cmd->add_option("--warmup", args->warmup, "Samples run before each segment so the state settles (on a GPU: 2048 unless given)")
+    auto* warmupOpt = cmd->add_option("--warmup", args->warmup, "Samples run before each segment so the state settles (on a GPU: " + std::to_string(kGpuDefaults.warmup) + " unless given)")
                           ->capture_default_str();
     cmd->add_option("--lr", args->lr, "Peak learning rate (Adam; cosine decay to lr/100)")->capture_default_str();
     cmd->add_option("--pre-emphasis", args->preEmphasis, "Pre-emphasis coefficient of the loss (0 = plain ESR; 0.85-0.95 usual)")->capture_default_str()->check(finiteRange(0.0, 0.999));
