@@ -6,7 +6,8 @@
 // not the plugin state, and SIGTERM (what `kill`, session managers and a desktop logout send) ends
 // the process on the spot, saving nothing. Here both signals set a flag (the handler does nothing
 // else: async-signal-safe); a message-thread timer sees it and asks the application to quit the way
-// the window's close button does (systemRequestedQuit: save the plugin state, then quit).
+// the window's close button does (systemRequestedQuit: save the plugin state, then quit). A second
+// signal while that quit is under way ends the process as the signal would without this handler.
 // Created by the processor only when the process is the Standalone, never in a host's process.
 #include <juce_events/juce_events.h>
 
@@ -19,6 +20,7 @@ public:
 
 private:
     void timerCallback() override;
+    bool asked_ = false;
 };
 
 } // namespace mfx::plugin

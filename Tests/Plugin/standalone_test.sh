@@ -90,7 +90,9 @@ quit_with() {
     status=$?
     app_pid=
     [ "$status" -eq 0 ] || fail "the Standalone exited with status $status after SIG$1"
-    grep -q 'name="filterState"' "$HOME/.config/MambaFX.settings" ||
+    # the plugin state as base64: parameters and the model's identity, hundreds of characters
+    saved=$(grep -o 'name="filterState" val="[^"]*"' "$HOME/.config/MambaFX.settings" | wc -c)
+    [ "$saved" -gt 200 ] ||
         fail "after SIG$1 the settings hold no plugin state: $(head -c 600 "$HOME/.config/MambaFX.settings")"
 }
 quit_with INT

@@ -60,6 +60,34 @@ TEST_CASE("train --resume refuses another recipe or other data, naming what diff
     CHECK_THAT(none.err, Catch::Contains("no checkpoint") && Catch::Contains("start without --resume"));
 }
 
+TEST_CASE("train: a warm-up of 0 is an option like any other, given or taken from the resumed run", "[train]") {
+    TempDir dir;
+    const auto in = noise(48000 * 6, 0.3f, 22);
+    writeWav(dir.file("in.wav"), in);
+    writeWav(dir.file("t.wav"), device(in, 4.0, 0));
+    const std::string zero = dir.file("zero.safetensors"), usual = dir.file("usual.safetensors");
+    REQUIRE(runTrain(dir.file("in.wav"), dir.file("t.wav"), zero, {"--warmup", "0"}).code == 0);
+    REQUIRE(runTrain(dir.file("in.wav"), dir.file("t.wav"), usual, {}).code == 0); // the helper's warm-up, 512
+    const auto same = runTrain(dir.file("in.wav"), dir.file("t.wav"), zero, {"--resume", "--epochs", "2", "--warmup", "0"});
+    INFO(same.err);
+    CHECK(same.code == 0);
+    CHECK_THAT(same.err, Catch::Contains("resuming at epoch 2"));
+    // --warmup 0 is not "not given": a run with another warm-up refuses it
+    const auto other = runTrain(dir.file("in.wav"), dir.file("t.wav"), usual, {"--resume", "--epochs", "2", "--warmup", "0"});
+    CHECK(other.code == apps::kExitUsage);
+    CHECK_THAT(other.err, Catch::Contains("--warmup: 512 in that run, 0 now"));
+    // Nothing given: the resumed run's shape, a warm-up of 0 included (a run moved to another device)
+    const apps::train::Recipe run = {{"batch", "4"}, {"segment", "2048"}, {"warmup", "0"}};
+    const auto shape = apps::train::chooseStepShape({}, run, apps::train::StepShape{16, 4096, 1024});
+    CHECK(shape.fromRun);
+    CHECK(shape.batch == 4);
+    CHECK(shape.segment == 2048);
+    CHECK(shape.warmup == 0);
+    apps::train::GivenStepShape given;
+    given.warmup = 0;
+    CHECK(apps::train::chooseStepShape(given, {{"batch", "4"}, {"segment", "2048"}, {"warmup", "512"}}, {16, 4096, 1024}).warmup == 0);
+}
+
 TEST_CASE("train: --max-minutes only stops a run with steps left, and usage errors come before the audio is read", "[train]") {
     TempDir dir;
     const auto in = noise(48000 * 6, 0.3f, 22);

@@ -54,7 +54,7 @@ struct TrainArgs {
     bool batchGiven = false, segmentGiven = false, warmupGiven = false; // else the backend's defaults
 };
 
-// Step sizes when not given: the CPU's, or on a GPU the default model's recipe, 16 x (4096 + 1024)
+// Step sizes when not given: the CPU's, or on a GPU the default model's usual step, 16 x (4096 + 1024)
 // (docs/MODELS.md; the GPU trainer's scans are time-parallel, so small batches fill the GPU too).
 constexpr train::StepShape kGpuDefaults{16, 4096, 1024};
 
@@ -123,7 +123,10 @@ void runTrain(const TrainArgs& a) {
     }
     if (!notice.empty()) printNote(notice);
     const bool onGpu = backend->name().rfind("cuda", 0) == 0;
-    const train::StepShape given{a.batchGiven ? a.batch : 0, a.segmentGiven ? a.segment : 0, a.warmupGiven ? a.warmup : 0};
+    train::GivenStepShape given;
+    if (a.batchGiven) given.batch = a.batch;
+    if (a.segmentGiven) given.segment = a.segment;
+    if (a.warmupGiven) given.warmup = a.warmup;
     const train::StepShape shape = train::chooseStepShape(given, resumed.recipe, onGpu ? kGpuDefaults : train::StepShape{a.batch, a.segment, a.warmup});
     const int batch = shape.batch;
     const std::size_t segment = shape.segment, warmup = shape.warmup;

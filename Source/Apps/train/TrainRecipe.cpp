@@ -111,19 +111,21 @@ std::string describeSchedule(const mfx::train::TrainOptions& o, int epochs, long
            " warm-up steps, cosine to " + num(o.adam.lrFinal) + "), gradient clipping at norm " + num(o.adam.clipNorm) + ", seed " + std::to_string(o.seed);
 }
 
-StepShape chooseStepShape(const StepShape& given, const Recipe& resumed, const StepShape& defaults) {
-    auto fromRun = [&](const char* key) -> long {
+StepShape chooseStepShape(const GivenStepShape& given, const Recipe& resumed, const StepShape& defaults) {
+    // the run's value of `key` if it is a whole number >= least, else -1
+    auto fromRun = [&](const char* key, long least) -> long {
         const auto it = resumed.find(key);
         if (it == resumed.end()) return -1;
         char* end = nullptr;
         const long v = std::strtol(it->second.c_str(), &end, 10);
-        return end != it->second.c_str() && *end == '\0' && v > 0 ? v : -1;
+        return end != it->second.c_str() && *end == '\0' && v >= least ? v : -1;
     };
+    const long runBatch = fromRun("batch", 1), runSegment = fromRun("segment", 1), runWarmup = fromRun("warmup", 0);
     StepShape s;
-    s.fromRun = fromRun("batch") > 0 && fromRun("segment") > 0 && fromRun("warmup") > 0;
-    s.batch = given.batch > 0 ? given.batch : s.fromRun ? static_cast<int>(fromRun("batch")) : defaults.batch;
-    s.segment = given.segment > 0 ? given.segment : s.fromRun ? static_cast<std::size_t>(fromRun("segment")) : defaults.segment;
-    s.warmup = given.warmup > 0 ? given.warmup : s.fromRun ? static_cast<std::size_t>(fromRun("warmup")) : defaults.warmup;
+    s.fromRun = runBatch >= 0 && runSegment >= 0 && runWarmup >= 0;
+    s.batch = given.batch ? *given.batch : s.fromRun ? static_cast<int>(runBatch) : defaults.batch;
+    s.segment = given.segment ? *given.segment : s.fromRun ? static_cast<std::size_t>(runSegment) : defaults.segment;
+    s.warmup = given.warmup ? *given.warmup : s.fromRun ? static_cast<std::size_t>(runWarmup) : defaults.warmup;
     return s;
 }
 

@@ -9,7 +9,9 @@
 #include <Model/Config.h>
 #include <Train/Trainer.h>
 
+#include <cstddef>
 #include <map>
+#include <optional>
 #include <string>
 
 namespace mfx::apps::train {
@@ -31,10 +33,14 @@ struct StepShape {
     std::size_t segment = 0, warmup = 0;
     bool fromRun = false; // chooseStepShape: the values not given came from the resumed run
 };
-// Each of batch, segment and warm-up as given (non-zero in `given`), else the resumed run's when its
-// recipe holds all three (a run moved between CPU and GPU keeps its steps), else `defaults`' (the
-// device's).
-StepShape chooseStepShape(const StepShape& given, const Recipe& resumed, const StepShape& defaults);
+// What the command line gave of a step's shape (each unset when not given; a warm-up of 0 is a value).
+struct GivenStepShape {
+    std::optional<int> batch;
+    std::optional<std::size_t> segment, warmup;
+};
+// Each of batch, segment and warm-up as given, else the resumed run's when its recipe holds all three
+// (a run moved between CPU and GPU keeps its steps), else `defaults`' (the device's).
+StepShape chooseStepShape(const GivenStepShape& given, const Recipe& resumed, const StepShape& defaults);
 
 // "rec.wav" or "g0.wav, g1.wav": the target files' names, for the metadata (bytes that are not
 // UTF-8, e.g. of a Latin-1 name, as \xNN text).
