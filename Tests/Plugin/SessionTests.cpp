@@ -115,9 +115,14 @@ void checkRateMismatch(PluginFormat format) {
 // rest output at the knobs' values, from the first (the chain's offset is measured with them).
 void checkConditionedStart(PluginFormat format) {
     const Model model = testModel(23, 48000.0, 2);
-    auto plugin = pluginWithModel(format, model, 44100.0, 2);
-    // the knobs where the session put them (testModel's ranges: knob i from -1 - i to 2 + i)
-    const std::vector<float> knobs = {-1.0f + 3.0f * plugin->parameter("cond1"), -2.0f + 5.0f * plugin->parameter("cond2")};
+    // knobs away from the model's defaults, set before prepare() (where the engine is built)
+    auto plugin = std::make_unique<HostedPlugin>(format);
+    plugin->setModel(bytesOf(model));
+    plugin->setParameters({{"cond1", 0.2f}, {"cond2", 0.9f}});
+    plugin->prepare(44100.0, kMaxBlock, 2);
+    // the knobs in the model's units (testModel's ranges: knob i from -1 - i to 2 + i); LV2 hosts
+    // learn the values back only as the plugin runs, so they are not read back here
+    const std::vector<float> knobs = {-1.0f + 3.0f * 0.2f, -2.0f + 5.0f * 0.9f};
     RealtimeEngine restEngine(model, 1);
     restEngine.setConditioning(knobs.data());
     restEngine.setInitialState(engineRestState(model, knobs.data()));
