@@ -261,7 +261,7 @@ PairCheck checkPair(const std::vector<float>& input, const std::vector<float>& t
     PairCheck c;
     const double inPk = peakDb(input), tgPk = peakDb(target);
     if (!std::isfinite(inPk) || inPk < -80.0)
-        c.errors.push_back(label + ": the input is silent (peak " + fmt(inPk) +
+        c.errors.push_back("the input paired with " + label + " is silent (peak " + fmt(inPk) +
                            " dBFS); use the file you played into the device (e.g. from `mambafx capture-signal`)");
     if (!std::isfinite(tgPk) || tgPk < -60.0)
         c.errors.push_back(label + ": the target is silent (peak " + (std::isfinite(tgPk) ? fmt(tgPk) : std::string("-inf")) +
@@ -290,7 +290,7 @@ PairCheck checkPair(const std::vector<float>& input, const std::vector<float>& t
     if (tgPk < -30.0)
         c.warnings.push_back(label + ": the target is quiet (peak " + fmt(tgPk) + " dBFS); raise the recording level for a better capture");
     if (inPk < -30.0)
-        c.warnings.push_back(label + ": the input is quiet (peak " + fmt(inPk) + " dBFS); the model will only know low input levels");
+        c.warnings.push_back("the input paired with " + label + " is quiet (peak " + fmt(inPk) + " dBFS); the model will only know low input levels");
     // Does the target follow the input at all? Envelope correlation (50 ms blocks, dB) after alignment.
     const std::size_t blk = 2400, nb = std::min(input.size(), target.size()) / blk;
     if (nb >= 8) {

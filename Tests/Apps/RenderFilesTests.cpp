@@ -204,15 +204,31 @@ TEST_CASE("files the chosen --format cannot store are each named as errors, and 
 
 TEST_CASE("a failing render leaves neither output nor temporary file", "[apps]") {
     TempDir dir;
-    const auto modelPath = saveTestModel(makeModel(smallConfig(48000.0), 35), dir / "m.safetensors");
-    // 44.1 kHz cannot be written as Opus (8/12/16/24/48 kHz only): the writer fails at the start.
+    const Model model = makeModel(smallConfig(48000.0), 35);
+    const auto modelPath = saveTestModel(model, dir / "m.safetensors");
+    // 44.1 kHz cannot be written as Opus (8/12/16/24/48 kHz only). The planner refuses it before any
+    // audio is rendered (a batch used to render the other files first, then fail on this one) ...
     writeAudio(dir / "in.wav", noiseSignal(3000, 1), 1, 44100, kFloatWav);
     const auto r = runMambafx({"render", "--model", modelPath.string(), (dir / "in.wav").string(), "-o",
                                (dir / "out.opus").string()});
     INFO(r.err);
     CHECK(r.code == 1);
-    CHECK_THAT(r.err, Contains("out.opus"));
+    CHECK_THAT(r.err, Contains("in.wav: Opus stores audio at 8, 12, 16, 24 or 48 kHz only, not 44100 Hz") &&
+                          Contains("choose another --format") && Contains("nothing was rendered"));
     CHECK_FALSE(fs::exists(dir / "out.opus"));
+    CHECK(tempFilesIn(dir.path()).empty());
+    // ... and a writer that fails at the start anyway (the same job forced past the planner) leaves
+    // nothing behind either.
+    RenderJob job;
+    job.input = dir / "in.wav";
+    job.output = dir / "forced.opus";
+    job.info = AudioReader(job.input).info();
+    job.outputFormat = SF_FORMAT_OGG | SF_FORMAT_OPUS;
+    OfflineOptions one;
+    one.numThreads = 1;
+    const auto backend = makeCpuBackend(one);
+    CHECK_THROWS_WITH(renderFile(job, model, *backend, RenderSettings{}), Contains("forced.opus"));
+    CHECK_FALSE(fs::exists(dir / "forced.opus"));
     CHECK(tempFilesIn(dir.path()).empty());
 }
 

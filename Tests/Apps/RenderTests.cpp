@@ -258,9 +258,15 @@ TEST_CASE("integer outputs clip (never wrap) and the clipping is reported", "[ap
     writeAudio(dir / "in.wav", noiseSignal(8000, 3, 0.5f), 1, 48000, kFloatWav);
     const auto r = render(modelPath, dir / "in.wav", dir / "loud.wav", {"--bit-depth", "16", "--output-gain", "40"});
     REQUIRE(r.code == 0);
-    CHECK_THAT(r.err, Contains("clipped"));
+    CHECK_THAT(r.err, Contains("clipped") && Contains("write --bit-depth float"));
     const auto y = readAudio(dir / "loud.wav").samples;
     for (float v : y) REQUIRE(std::abs(v) <= 1.0f);
+    // A container that cannot hold float samples gets advice it can follow (not --bit-depth float,
+    // which FLAC and the lossy formats refuse)
+    const auto flac = render(modelPath, dir / "in.wav", dir / "loud.flac", {"--output-gain", "40"});
+    REQUIRE(flac.code == 0);
+    CHECK_THAT(flac.err, Contains("clipped") && Contains("--format wav --bit-depth float"));
+    CHECK_THAT(flac.err, !Contains("or write --bit-depth float"));
 }
 
 TEST_CASE("an empty audio file renders to an empty file", "[apps]") {

@@ -61,6 +61,14 @@ TEST_CASE("train: bad inputs each give their own clear message", "[train]") {
         writeWav(dir.file("silent.wav"), std::vector<float>(in.size(), 0.0f));
         CHECK_THAT(prepareError(dir.file("in.wav"), {dir.file("silent.wav")}), Catch::Contains("target is silent"));
     }
+    SECTION("silent input") {
+        // named as the input, before the latency search (which would blame the target)
+        writeWav(dir.file("silent-in.wav"), std::vector<float>(in.size(), 0.0f));
+        writeWav(dir.file("t.wav"), device(in, 4.0, 0));
+        const std::string err = prepareError(dir.file("silent-in.wav"), {dir.file("t.wav")});
+        CHECK_THAT(err, Catch::Contains("silent-in.wav: the input is silent") && Catch::Contains("capture-signal"));
+        CHECK_THAT(err, !Catch::Contains("latency"));
+    }
     SECTION("silent validation part") {
         // The last 4 s are kept for validation: silent there, the validation ESR (divided by its energy) was 0.
         auto y = device(in, 4.0, 0);

@@ -180,6 +180,12 @@ int chooseOutputFormat(const FormatInfo* requested, BitDepth bitDepth, int input
             throw UsageError(std::string("--bit-depth does not apply to ") + name +
                              " (a lossy format); leave it out or choose a lossless --format such as wav or flac");
         const int format = major | (requested ? requested->codec : inSubtype);
+        // libsndfile's format check accepts any rate for Opus, whose encoder then refuses at write time
+        const bool opusRate = sampleRate == 8000 || sampleRate == 12000 || sampleRate == 16000 || sampleRate == 24000 ||
+                              sampleRate == 48000;
+        if ((format & SF_FORMAT_SUBMASK) == SF_FORMAT_OPUS && !opusRate)
+            throw UsageError("Opus stores audio at 8, 12, 16, 24 or 48 kHz only, not " + std::to_string(sampleRate) +
+                             " Hz; choose another --format (ogg, mp3, flac, ...) or resample the file first");
         if (!canWrite(format, channels, sampleRate))
             throw UsageError("this libsndfile cannot write " + describeFormat(format) + " with " +
                              std::to_string(channels) + " channel(s) at " + std::to_string(sampleRate) +
@@ -228,6 +234,19 @@ void checkBitDepthFor(const FormatInfo& format, BitDepth bitDepth) {
 bool formatClips(int sfFormat) {
     const int subtype = sfFormat & SF_FORMAT_SUBMASK;
     return subtype != SF_FORMAT_FLOAT && subtype != SF_FORMAT_DOUBLE;
+}
+
+bool containerStoresFloat(int sfFormat) {
+    SF_INFO probe{};
+    probe.format = (sfFormat & SF_FORMAT_TYPEMASK) | SF_FORMAT_FLOAT;
+    probe.channels = 1;
+    probe.samplerate = 48000;
+    return sf_format_check(&probe) != 0;
+}
+
+std::string clippingAdvice(int sfFormat) {
+    if (containerStoresFloat(sfFormat)) return "lower --output-gain or write --bit-depth float";
+    return "lower --output-gain, or write a format that stores float samples (--format wav --bit-depth float)";
 }
 
 // ---- AudioReader -----------------------------------------------------------------------------

@@ -50,6 +50,10 @@ void checkBitDepthFor(const FormatInfo& format, BitDepth bitDepth);
 
 // True for outputs stored as integers or lossy codecs, where samples beyond +-1 clip.
 bool formatClips(int sfFormat);
+// Whether the container of `sfFormat` can hold float samples (WAV, AIFF, CAF: yes; FLAC and the lossy
+// codecs: no), and the advice for an output that clipped, fitting its container.
+bool containerStoresFloat(int sfFormat);
+std::string clippingAdvice(int sfFormat);
 
 struct AudioInfo {
     std::int64_t frames = 0; // as reported by the file's header

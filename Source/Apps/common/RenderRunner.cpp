@@ -52,7 +52,7 @@ public:
             char buf[64];
             std::snprintf(buf, sizeof buf, "%.1f", 20.0 * std::log10(static_cast<double>(stats.peak)));
             printNote(job.output.string() + ": " + std::to_string(stats.clippedSamples) + " samples clipped (peak +" +
-                      buf + " dBFS); lower --output-gain or write --bit-depth float");
+                      buf + " dBFS); " + clippingAdvice(job.outputFormat));
         }
     }
 

@@ -147,10 +147,17 @@ PreparedData prepareData(const std::string& inputPath, const std::vector<TargetS
         out.warnings.push_back("the input's sample rate is " + std::to_string(in.rate) + " Hz; the model will run at that rate");
     const mfx::train::CaptureSignal standard = mfx::train::makeCaptureSignal();
     out.standardSignal = in.rate == 48000 && mfx::train::isCaptureSignal(in.x, standard);
+    // what the split below keeps for validation: validationFraction of the file, at least 5 s (at most half)
+    const double secs = static_cast<double>(in.x.size()) / in.rate;
+    const double valSecs = std::max(o.validationFraction * secs, std::min(5.0, 0.5 * secs));
     out.notes.push_back(out.standardSignal ? "the input is the standard capture signal: using its training and validation parts"
-                                           : "the input is not the standard capture signal: the last " +
-                                                 fmt(100 * o.validationFraction, 0) + " % is kept for validation");
+                                           : "the input is not the standard capture signal: its last " + fmt(valSecs, 1) + " s (" +
+                                                 fmt(100 * valSecs / std::max(secs, 1e-9), 0) + " %) are kept for validation");
     out.inputPeakDb = mfx::train::peakDb(in.x);
+    // A silent input has nothing to align a target to: say so before any latency search.
+    if (!std::isfinite(out.inputPeakDb) || out.inputPeakDb < -80.0)
+        throw Failure(inputPath + ": the input is silent (peak " + (std::isfinite(out.inputPeakDb) ? fmt(out.inputPeakDb) : std::string("-inf")) +
+                      " dBFS); use the file you played into the device (e.g. from `mambafx capture-signal`)");
 
     out.targetPeakDb = -INFINITY;
     for (const auto& t : targets) {
