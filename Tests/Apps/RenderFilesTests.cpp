@@ -202,6 +202,26 @@ TEST_CASE("files the chosen --format cannot store are each named as errors, and 
     CHECK_THAT(depth.err, Contains("flac cannot store --bit-depth float"));
 }
 
+TEST_CASE("a WAV file cut short is rendered as far as it goes, with a note saying so", "[apps]") {
+    TempDir dir;
+    const auto modelPath = saveTestModel(makeModel(smallConfig(48000.0), 36), dir / "m.safetensors");
+    writeAudio(dir / "whole.wav", noiseSignal(48000, 4), 1, 48000, kFloatWav);
+    {   // the first 0.25 s of samples only, the header unchanged (a copy or a recording cut short)
+        std::ifstream f(dir / "whole.wav", std::ios::binary);
+        std::vector<char> bytes((std::istreambuf_iterator<char>(f)), {});
+        bytes.resize(bytes.size() - 36000 * sizeof(float));
+        std::ofstream(dir / "cut.wav", std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    }
+    const auto cut = runMambafx({"render", "--model", modelPath.string(), (dir / "cut.wav").string(), "-o", (dir / "cut-out.wav").string()});
+    INFO(cut.err);
+    CHECK(cut.code == 0);
+    CHECK_THAT(cut.err, Contains("cut.wav: the file is cut short: its header promises 1.00 s, 0.25 s are there"));
+    CHECK(readAudio(dir / "cut-out.wav").frames() == 12000);
+    const auto whole = runMambafx({"render", "--model", modelPath.string(), (dir / "whole.wav").string(), "-o", (dir / "out.wav").string()});
+    CHECK(whole.code == 0);
+    CHECK_THAT(whole.err, !Contains("cut short"));
+}
+
 TEST_CASE("a failing render leaves neither output nor temporary file", "[apps]") {
     TempDir dir;
     const Model model = makeModel(smallConfig(48000.0), 35);

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
+#include <cstring>
 
 namespace mfx::apps {
 
@@ -271,6 +273,18 @@ AudioReader::AudioReader(const fs::path& path) : path_(path) {
     info_.channels = info.channels;
     info_.sampleRate = info.samplerate;
     info_.format = info.format;
+    // libsndfile notes a data chunk larger than the file in its log ("data : 432000 (should be
+    // 49920)") and reads what is there; the byte ratio gives the length the header promised.
+    char log[4096] = {};
+    sf_command(file_, SFC_GET_LOG_INFO, log, sizeof log);
+    long long promised = 0, present = 0;
+    if (const char* d = std::strstr(log, "\ndata : "); d && std::sscanf(d, "\ndata : %lld (should be %lld)", &promised, &present) == 2 &&
+        present >= 0 && present < promised && info_.frames >= 0) {
+        const double have = info_.seconds(), want = present > 0 ? have * static_cast<double>(promised) / static_cast<double>(present) : 0.0;
+        char buf[160];
+        std::snprintf(buf, sizeof buf, "the file is cut short: its header promises %.2f s, %.2f s are there", want, have);
+        truncation_ = buf;
+    }
 }
 
 AudioReader::~AudioReader() {

@@ -72,6 +72,9 @@ public:
     AudioReader& operator=(const AudioReader&) = delete;
 
     const AudioInfo& info() const { return info_; }
+    // Non-empty for a file whose header promises more audio than the file holds (a copy or a recording
+    // cut short): "its header promises 3.00 s, 0.35 s are there". libsndfile reads what is there.
+    const std::string& truncation() const { return truncation_; }
     // Reads up to `frames` interleaved frames, samples scaled to +-1; returns the count, 0 at the end.
     // Throws Failure on a read error.
     std::size_t read(float* interleaved, std::size_t frames);
@@ -80,6 +83,7 @@ private:
     std::filesystem::path path_;
     sf_private_tag* file_ = nullptr;
     AudioInfo info_;
+    std::string truncation_;
 };
 
 // Creates a file for writing (clipping instead of wrapping for integer formats). Throws Failure.

@@ -186,6 +186,8 @@ Plan planRender(const PlanRequest& request) {
         try {
             AudioReader reader(source.file);
             info = reader.info();
+            if (!reader.truncation().empty())
+                plan.notes.push_back(source.file.string() + ": " + reader.truncation() + "; rendering what is there");
         } catch (const Failure& e) {
             if (source.fromFolder && !hasAudioExtension(source.file))
                 plan.notes.push_back("skipping " + quoted(source.file) + ": not an audio file");
