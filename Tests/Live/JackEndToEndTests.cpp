@@ -123,6 +123,10 @@ TEST_CASE("jack: errors against a real server name the problem and the fix", "[l
     CHECK_THAT(r.out, Catch::Contains("jack: 1 device") && Catch::Contains("[0] system") &&
                           Catch::Contains("in 2 ch, out 2 ch, rates 48000 Hz"));
 
+    r = mambafx({"live", "--api", "coreaudio", "--duration", "1", "--model", model.string()}, dir / "api.log", env);
+    CHECK(r.code == 2); // the command line's problem, named with the APIs there are
+    CHECK_THAT(r.out, Catch::Contains("--api coreaudio is not an audio API of this build") && Catch::Contains("jack"));
+
     r = mambafx(with({"--input-device", "nosuch"}), dir / "dev.log", env);
     CHECK(r.code == 1);
     CHECK_THAT(r.out, Catch::Contains("no such input device 'nosuch' on jack") && Catch::Contains("'system'"));

@@ -40,6 +40,14 @@ RtAudio::Api apiByName(const std::string& name) {
 
 } // namespace
 
+std::vector<std::string> compiledApiNames() {
+    std::vector<RtAudio::Api> apis;
+    RtAudio::getCompiledApi(apis);
+    std::vector<std::string> names;
+    for (auto a : apis) names.push_back(RtAudio::getApiName(a));
+    return names;
+}
+
 #ifdef MFX_LIVE_HAVE_ALSA
 // libasound prints its configuration errors (e.g. "cannot find card '0'" on a machine without a sound
 // card) straight to stderr while RtAudio probes; the result is reported as "no devices" instead.

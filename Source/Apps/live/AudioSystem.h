@@ -17,6 +17,8 @@ namespace mfx::live {
 // is not empty, only that API is asked for devices (the others are listed by name, without devices),
 // so a JACK run does not wake up ALSA or PulseAudio.
 std::vector<ApiDescription> probeApis(const std::string& only = "");
+// The names of the APIs compiled into RtAudio ("alsa", "pulse", "jack", ...), without probing devices.
+std::vector<std::string> compiledApiNames();
 
 class AudioCallback {
 public:

@@ -1,6 +1,7 @@
 // `mambafx live`: the model on a live audio stream through RtAudio.
 #include "LiveCommand.h"
 
+#include "AudioSystem.h"
 #include "LiveOptions.h"
 #include "LiveSession.h"
 
@@ -9,6 +10,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <iostream>
 #include <memory>
 
@@ -25,6 +27,15 @@ void addLiveCommand(CLI::App& app) {
             validateLiveOptions(*options);
         } catch (const LiveError& e) {
             throw apps::UsageError(e.what());
+        }
+        if (!options->api.empty()) { // a name this build's RtAudio does not know is the command line's problem
+            const auto names = compiledApiNames();
+            if (std::find(names.begin(), names.end(), options->api) == names.end()) {
+                std::string list;
+                for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+                throw apps::UsageError("--api " + options->api + " is not an audio API of this build; use one of: " + list +
+                                       " (mambafx live --list shows their devices)");
+            }
         }
         int code = 0;
         try {
