@@ -193,6 +193,12 @@ PreparedData prepareData(const std::string& inputPath, const std::vector<TargetS
             // (up to 10 s); cross-correlation is limited to maxLat (its cost grows with the range).
             const long maxBlipLat = std::max(maxLat, static_cast<long>(tg.x.size()) - static_cast<long>(in.x.size()) + 2400);
             if (out.standardSignal) r = mfx::train::latencyFromBlips(in.x, tg.x, standard.blips, maxBlipLat);
+            if (out.standardSignal && !r.found)
+                out.warnings.push_back(t.path + ": the calibration blips of the capture signal do not line up in it (the start "
+                                                "and end blips' replies disagree: a recording whose clock drifts against the "
+                                                "playback, or one edited or cut); the latency is taken by cross-correlation "
+                                                "instead, and a drifting recording trains badly: record input and output on one "
+                                                "interface (same clock)");
             if (!r.found) r = mfx::train::latencyByCrossCorrelation(in.x, tg.x, maxLat);
             if (!r.found)
                 throw Failure("could not find the latency of " + t.path +
