@@ -16,7 +16,13 @@ inline bool deviceExists(int index, std::string& whyNot) {
     const cudaError_t e = cudaGetDeviceCount(&n);
     if (e != cudaSuccess || n == 0) {
         static_cast<void>(cudaGetLastError()); // clear the sticky error: not an error for the caller
-        whyNot = std::string("no usable CUDA device") + (e != cudaSuccess ? std::string(" (") + cudaGetErrorString(e) + ")" : "");
+        // the runtime reports "driver version is insufficient" when there is no NVIDIA driver at all
+        if (e == cudaErrorInsufficientDriver || e == cudaErrorNoDevice)
+            whyNot = e == cudaErrorNoDevice ? "no CUDA device found"
+                                            : "no usable CUDA device: no NVIDIA driver is loaded, or it is older than this build's "
+                                              "CUDA runtime needs";
+        else
+            whyNot = std::string("no usable CUDA device") + (e != cudaSuccess ? std::string(" (") + cudaGetErrorString(e) + ")" : "");
         return false;
     }
     if (index < 0 || index >= n) {
