@@ -217,6 +217,16 @@ TEST_CASE("a WAV file cut short is rendered as far as it goes, with a note sayin
     CHECK(cut.code == 0);
     CHECK_THAT(cut.err, Contains("cut.wav: the file is cut short: its header promises 1.00 s, 0.25 s are there"));
     CHECK(readAudio(dir / "cut-out.wav").frames() == 12000);
+    {   // the header alone
+        std::ifstream f(dir / "whole.wav", std::ios::binary);
+        std::vector<char> bytes((std::istreambuf_iterator<char>(f)), {});
+        bytes.resize(bytes.size() - 48000 * sizeof(float));
+        std::ofstream(dir / "empty.wav", std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    }
+    const auto empty = runMambafx({"render", "--model", modelPath.string(), (dir / "empty.wav").string(), "-o", (dir / "empty-out.wav").string()});
+    INFO(empty.err);
+    CHECK(empty.code == 0);
+    CHECK_THAT(empty.err, Contains("empty.wav: the file is cut short: its header promises 1.00 s, 0.00 s are there"));
     const auto whole = runMambafx({"render", "--model", modelPath.string(), (dir / "whole.wav").string(), "-o", (dir / "out.wav").string()});
     CHECK(whole.code == 0);
     CHECK_THAT(whole.err, !Contains("cut short"));

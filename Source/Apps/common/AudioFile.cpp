@@ -274,15 +274,28 @@ AudioReader::AudioReader(const fs::path& path) : path_(path) {
     info_.sampleRate = info.samplerate;
     info_.format = info.format;
     // libsndfile notes a data chunk larger than the file in its log ("data : 432000 (should be
-    // 49920)") and reads what is there; the byte ratio gives the length the header promised.
+    // 49920)") and reads what is there; the promised bytes over the bytes per frame give the length
+    // the header promised.
     char log[4096] = {};
     sf_command(file_, SFC_GET_LOG_INFO, log, sizeof log);
     long long promised = 0, present = 0;
     if (const char* d = std::strstr(log, "\ndata : "); d && std::sscanf(d, "\ndata : %lld (should be %lld)", &promised, &present) == 2 &&
-        present >= 0 && present < promised && info_.frames >= 0) {
-        const double have = info_.seconds(), want = present > 0 ? have * static_cast<double>(promised) / static_cast<double>(present) : 0.0;
+        present >= 0 && present < promised) {
+        int bytes = 0; // per sample, for the uncompressed subtypes
+        switch (info_.format & SF_FORMAT_SUBMASK) {
+        case SF_FORMAT_PCM_S8: case SF_FORMAT_PCM_U8: case SF_FORMAT_ULAW: case SF_FORMAT_ALAW: bytes = 1; break;
+        case SF_FORMAT_PCM_16: bytes = 2; break;
+        case SF_FORMAT_PCM_24: bytes = 3; break;
+        case SF_FORMAT_PCM_32: case SF_FORMAT_FLOAT: bytes = 4; break;
+        case SF_FORMAT_DOUBLE: bytes = 8; break;
+        default: break;
+        }
         char buf[160];
-        std::snprintf(buf, sizeof buf, "the file is cut short: its header promises %.2f s, %.2f s are there", want, have);
+        if (bytes > 0)
+            std::snprintf(buf, sizeof buf, "the file is cut short: its header promises %.2f s, %.2f s are there",
+                          static_cast<double>(promised) / (bytes * info_.channels) / info_.sampleRate, info_.seconds());
+        else
+            std::snprintf(buf, sizeof buf, "the file is cut short: its header promises %lld bytes of audio, %lld are there", promised, present);
         truncation_ = buf;
     }
 }
