@@ -1,8 +1,11 @@
 #include "Alignment.h"
 
+#include "../Dsp/Resampler.h"
+
 #include <algorithm>
 #include <cmath>
 #include <sstream>
+#include <stdexcept>
 
 namespace mfx::train {
 
@@ -102,13 +105,16 @@ long median(std::vector<long> v) {
 // so a blip's response is not looked for from the blip itself (it would find an earlier blip's):
 //  1. the latency estimate L0 = onset of the target's first response after the first blip (the
 //     capture signal is silent before it, so nothing earlier can answer), searched up to maxLatency;
-//  2. each blip's onset within +-50 ms of b + L (room for clock drift), for L = L0 and L0 less one or
-//     two blip spacings (in case the first blip's reply was missing); a blip without a clear response
-//     there is left out;
-//  3. at least two of the start blips must agree within a sample (a click or noise in the target
-//     that came first does not), their median is the start latency; the end group's median, where
-//     two end blips agree, gives the drift; the candidate whose blips agree most wins, and the
-//     latency reported is the midpoint of start and end (half the drift at either end).
+//  2. each blip's onset within +-50 ms of b + L, widened by kMaxDriftPpm of the distance from the
+//     first blip (room for a recorder's clock drifting against the playback: at 300 ppm the end blips
+//     of the standard signal answer 80 ms late or early), for L = L0 and L0 less one or two blip
+//     spacings (in case the first blip's reply was missing); a blip without a clear response there is
+//     left out;
+//  3. at least two of the start blips must agree within a sample plus the drift over one blip spacing
+//     (7 samples at 300 ppm; a click or noise in the target that came first does not), their median
+//     is the start latency; the end group's median, where two end blips agree, gives the drift; the
+//     candidate whose blips agree most wins, and the latency reported is the midpoint of start and
+//     end (half the drift at either end).
 LatencyResult latencyFromBlips(const std::vector<float>& input, const std::vector<float>& target,
                                const std::vector<std::size_t>& blips, long maxLatency) {
     LatencyResult r;
@@ -120,6 +126,9 @@ LatencyResult latencyFromBlips(const std::vector<float>& input, const std::vecto
     //    onsetIn does over the 50 ms after it (a weak blip response is not measured against a later,
     //    louder part of the signal)
     if (b0 >= target.size()) return r;
+    const auto driftRoom = [&](std::size_t at) { // samples a clock kMaxDriftPpm off moves by at `at`
+        return static_cast<long>(std::ceil(kMaxDriftPpm * 1e-6 * static_cast<double>(at > b0 ? at - b0 : 0)));
+    };
     float floor = 0;
     for (std::size_t t = b0 - std::min<std::size_t>(b0, 9600); t < b0; ++t) floor = std::max(floor, std::fabs(target[t]));
     const std::size_t last = std::min(target.size(), b0 + static_cast<std::size_t>(maxLatency) + 1);
@@ -136,26 +145,34 @@ LatencyResult latencyFromBlips(const std::vector<float>& input, const std::vecto
     struct Measured {
         long start = 0, end = 0;
         std::size_t startAgree = 0, endAgree = 0, measured = 0;
+        double startAt = 0, endAt = 0; // mean input position of the blips measured in each group
         bool haveEnd = false;
     };
+    const long spacing = blips.size() > 1 && blips[1] > blips[0] ? static_cast<long>(blips[1] - blips[0]) : 0;
+    const long agree = 1 + driftRoom(b0 + static_cast<std::size_t>(spacing)); // within a group
     auto measure = [&](long L) {
         Measured m;
         std::vector<long> startLags, endLags;
+        double startSum = 0, endSum = 0;
         for (std::size_t i = 0; i < blips.size(); ++i) {
             const long b = static_cast<long>(blips[i]);
             if (blips[i] >= input.size()) continue;
-            const long from = std::max(0L, b + L - kSlack), to = b + L + kSlack;
+            const long slack = kSlack + driftRoom(blips[i]);
+            const long from = std::max(0L, b + L - slack), to = b + L + slack;
             const long onset = onsetIn(target, static_cast<std::size_t>(from), static_cast<std::size_t>(to));
             if (onset < 0) continue;
             (i < 3 ? startLags : endLags).push_back(onset - b);
+            (i < 3 ? startSum : endSum) += static_cast<double>(b);
         }
         m.measured = startLags.size() + endLags.size();
         if (startLags.empty()) return m;
         m.start = median(startLags);
-        for (long l : startLags) m.startAgree += std::labs(l - m.start) <= 1 ? 1 : 0;
+        m.startAt = startSum / static_cast<double>(startLags.size());
+        for (long l : startLags) m.startAgree += std::labs(l - m.start) <= agree ? 1 : 0;
         if (!endLags.empty()) {
             const long e = median(endLags);
-            for (long l : endLags) m.endAgree += std::labs(l - e) <= 1 ? 1 : 0;
+            m.endAt = endSum / static_cast<double>(endLags.size());
+            for (long l : endLags) m.endAgree += std::labs(l - e) <= agree ? 1 : 0;
             if (m.endAgree >= 2) { // the end group counts only when two of its blips agree
                 m.end = e;
                 m.haveEnd = true;
@@ -163,7 +180,6 @@ LatencyResult latencyFromBlips(const std::vector<float>& input, const std::vecto
         }
         return m;
     };
-    const long spacing = blips.size() > 1 && blips[1] > blips[0] ? static_cast<long>(blips[1] - blips[0]) : 0;
     Measured best;
     long bestScore = -1;
     for (int k = 2; k >= 0; --k) { // smaller latencies first: they win ties
@@ -180,9 +196,51 @@ LatencyResult latencyFromBlips(const std::vector<float>& input, const std::vecto
     const long end = best.haveEnd ? best.end : best.start;
     r.samples = best.start + (end - best.start) / 2;
     r.driftSamples = end - best.start;
+    if (best.haveEnd && best.endAt > best.startAt) r.driftRatio = static_cast<double>(r.driftSamples) / (best.endAt - best.startAt);
+    r.startSamples = best.start;
+    r.startAt = best.startAt;
     r.confidence = static_cast<double>(bestScore) / static_cast<double>(std::max<std::size_t>(best.measured, 1));
-    r.found = r.samples >= 0 && r.samples <= maxLatency;
+    // in range at the start (with a recorder's clock running slow the end group's latency can be
+    // below zero, and so the midpoint: removeClockDrift makes it the start's again)
+    r.found = best.start >= 0 && best.start <= maxLatency;
     return r;
+}
+
+// corrected[k] = target at (1 + e) k, e = r.driftRatio, band-limited (libsamplerate's best sinc
+// converter): a recorder whose clock ran e fast against the playback, slowed back down. Input sample
+// x sits at target index T(x) = x + s + e (x - b), s the start group's latency measured at b; so
+// corrected[k] answers input x = k - (s - e b) / (1 + e): the latency is (s - e b) / (1 + e).
+DriftRemoved removeClockDrift(const std::vector<float>& target, const LatencyResult& r) {
+    const double e = r.driftRatio;
+    DriftRemoved d;
+    d.latency = r.samples;
+    if (e == 0.0 || target.empty()) {
+        d.target = target;
+        return d;
+    }
+    if (!(std::fabs(e) <= 0.01))
+        throw std::invalid_argument("removeClockDrift: a drift of " + fmt(e * 1e6, 0) + " ppm is not a clock's");
+    constexpr double rate = 48000.0; // any: only the ratio matters
+    Resampler src(rate * (1.0 + e), rate, 1, ResamplerQuality::Best);
+    const auto n = static_cast<std::size_t>(std::floor(static_cast<double>(target.size()) / (1.0 + e)));
+    std::vector<float> out(n + 64); // (n) plus room for the converter's rounding
+    std::size_t in = 0, made = 0;
+    while (in < target.size() && made < out.size()) {
+        const auto res = src.process(target.data() + in, target.size() - in, out.data() + made, out.size() - made);
+        in += res.inputUsed;
+        made += res.outputGenerated;
+        if (res.inputUsed == 0 && res.outputGenerated == 0) break;
+    }
+    while (made < out.size()) {
+        const std::size_t k = src.flush(out.data() + made, out.size() - made);
+        if (k == 0) break;
+        made += k;
+    }
+    if (*src.lastError()) throw std::runtime_error(std::string("removeClockDrift: ") + src.lastError());
+    out.resize(std::min(made, n));
+    d.target = std::move(out);
+    d.latency = std::lround((static_cast<double>(r.startSamples) - e * r.startAt) / (1.0 + e));
+    return d;
 }
 
 // c(lag) = sum_t x[t] y[t + lag] over the loudest windows; the lag with the largest |c| / sqrt(Ex Ey).

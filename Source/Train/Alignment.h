@@ -13,8 +13,16 @@ struct LatencyResult {
     std::string method;          // "blips" or "cross-correlation"
     double confidence = 0;       // blips: agreement of the blips (1 = all equal); xcorr: normalised peak
     long driftSamples = 0;       // blips only: end-blip latency minus start-blip latency
+    double driftRatio = 0;       // blips only: driftSamples per input sample between the two groups
+                                 // (1e-4: the recorder's clock runs 100 ppm fast); 0 without end blips
+    long startSamples = 0;       // blips only: the start group's latency ...
+    double startAt = 0;          // ... measured at this input position (its blips' mean)
     bool found = false;
 };
+
+// The largest clock drift between playback and recorder the blip search allows for (a crystal is
+// within about +-100 ppm, so two devices within 200).
+inline constexpr double kMaxDriftPpm = 300;
 
 // Latency from the calibration blips at `blips` (sample positions in the input, see CaptureSignal),
 // up to maxLatency (which may exceed the blips' 0.5 s spacing): the target's first response after the
@@ -22,6 +30,17 @@ struct LatencyResult {
 // two start blips agree. samples = the midpoint of the start and end groups' latencies.
 LatencyResult latencyFromBlips(const std::vector<float>& input, const std::vector<float>& target,
                                const std::vector<std::size_t>& blips, long maxLatency);
+
+// The target resampled so that a recorder's clock drift (r.driftRatio, from latencyFromBlips) is
+// gone: target[(1 + driftRatio) k], band-limited, with the latency that is then the same throughout
+// (computed from the start group's measurement, not measured again: a band-limited blip reply rings
+// before its onset, which would move an onset search by a few samples). Throws
+// std::invalid_argument beyond 1 % (no clock drifts that far).
+struct DriftRemoved {
+    std::vector<float> target; // (about target.size() / (1 + driftRatio))
+    long latency = 0;          // target[k + latency] lines up with input[k]
+};
+DriftRemoved removeClockDrift(const std::vector<float>& target, const LatencyResult& r);
 
 // Latency by cross-correlation over lags 0..maxLatency (and down to -maxLatency/8, reported as an
 // error by the caller), on the loudest windows of the input. Exact for a delayed copy of a filtered

@@ -1,4 +1,5 @@
 // Latency detection (blips and cross-correlation), the pair checks, and the capture signal's layout.
+#include "TrainSignals.h"
 #include "Train/Alignment.h"
 #include "Train/CaptureSignal.h"
 
@@ -60,7 +61,7 @@ TEST_CASE("Latency: exact from the blips, with drift reported", "[train]") {
         CHECK(r.driftSamples == 0);
         CHECK(r.confidence == 1.0);
     }
-    // A recorder running slow: the end blips arrive 5 samples later than the start blips.
+    // A recorder running fast (more samples per second): the end blips arrive 5 samples later than the start blips.
     auto y = device(cs.samples, 100);
     std::vector<float> drifted(y.size() + 5, 0.0f);
     const std::size_t cut = cs.valEnd;
@@ -97,6 +98,59 @@ TEST_CASE("Latency: exact from the blips, with drift reported", "[train]") {
     CHECK(sp.found);
     CHECK(sp.samples == 100);
     CHECK(sp.driftSamples == 0);
+}
+
+TEST_CASE("Latency: a recorder's clock drift is measured from the blips and removed by resampling", "[train]") {
+    const CaptureSignal cs = makeCaptureSignal();
+    const auto y = device(cs.samples, 300);
+    for (const double ppm : {100.0, -250.0}) {
+        INFO(ppm << " ppm");
+        const auto rec = mfx::traintest::stretched(y, 1.0 + ppm * 1e-6);
+        const auto r = latencyFromBlips(cs.samples, rec, cs.blips, 24000);
+        REQUIRE(r.found);
+        // the groups' middle blips are 168.5 s apart: 100 ppm is 809 samples of drift there
+        const double span = static_cast<double>(cs.blips[4] - cs.blips[1]);
+        CHECK(r.driftSamples == Approx(ppm * 1e-6 * span).margin(3));
+        CHECK(r.driftRatio * 1e6 == Approx(ppm).margin(1.0));
+        // the start group's latency (its middle blip's, drifted already) plus half the drift
+        const double start = 300 + ppm * 1e-6 * static_cast<double>(cs.blips[1] + 300);
+        CHECK(static_cast<double>(r.samples) == Approx(start + r.driftSamples / 2).margin(2));
+        CHECK(r.startSamples == Approx(start).margin(1));
+        // resampled: the latency is 300 all through, and the recording is the device's output again
+        // (to the test's own linear-interpolation stretch; a drift left in would put the end 400
+        // samples off, an ESR near 2)
+        const auto fixedRec = removeClockDrift(rec, r);
+        CHECK(std::labs(fixedRec.latency - 300) <= 1);
+        CHECK(fixedRec.target.size() == Approx(static_cast<double>(rec.size()) / (1.0 + r.driftRatio)).margin(2));
+        // the lag that lines the lined-up recording up best with the device's own output, over a
+        // second of the noise bursts near the start and one of the validation plucks near the end:
+        // within a sample at both, as the blips measure it (the drift left in would make it 400
+        // samples at each end)
+        const auto clean = device(cs.samples, 0);
+        for (const std::size_t from : {std::size_t{30 * 48000}, std::size_t{150 * 48000}}) {
+            long bestLag = 99;
+            double bestC = -1e30;
+            for (long lag = -8; lag <= 8; ++lag) {
+                double c = 0;
+                for (std::size_t k = from; k < from + 48000; ++k)
+                    c += static_cast<double>(fixedRec.target[static_cast<std::size_t>(static_cast<long>(k) + fixedRec.latency + lag)]) * clean[k];
+                if (c > bestC) {
+                    bestC = c;
+                    bestLag = lag;
+                }
+            }
+            INFO("second from sample " << from);
+            CHECK(std::labs(bestLag) <= 1);
+        }
+    }
+    LatencyResult none;
+    none.samples = 300;
+    const auto same = removeClockDrift(y, none);
+    CHECK(same.target == y);
+    CHECK(same.latency == 300);
+    LatencyResult far;
+    far.driftRatio = 0.02;
+    CHECK_THROWS_AS(removeClockDrift(y, far), std::invalid_argument);
 }
 
 TEST_CASE("Latency: exact by cross-correlation for material without blips", "[train]") {

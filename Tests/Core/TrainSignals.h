@@ -39,6 +39,20 @@ inline std::vector<float> driveLowpass(const std::vector<float>& x, double drive
     return y;
 }
 
+// y played back and recorded by a recorder whose clock runs `ratio` fast (1.0001: 100 ppm):
+// out[i] = y at i / ratio, linear interpolation.
+inline std::vector<float> stretched(const std::vector<float>& y, double ratio) {
+    std::vector<float> out(static_cast<std::size_t>(static_cast<double>(y.size()) * ratio) + 1, 0.0f);
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        const double at = static_cast<double>(i) / ratio;
+        const auto k = static_cast<std::size_t>(at);
+        if (k + 1 >= y.size()) break;
+        const double f = at - static_cast<double>(k);
+        out[i] = static_cast<float>((1.0 - f) * y[k] + f * y[k + 1]);
+    }
+    return out;
+}
+
 // The synthetic task of the training tests: plucks through driveLowpass(drive 4), 2 s to train
 // on and 1 s to validate on.
 inline std::pair<train::Recording, train::Recording> syntheticRecordings() {

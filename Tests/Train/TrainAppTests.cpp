@@ -14,6 +14,7 @@
 #include <Model/RandomModel.h>
 #include <Train/Trainer.h>
 #include <Train/CaptureSignal.h>
+#include "../Core/TrainSignals.h"
 
 #include <sndfile.h>
 
@@ -114,32 +115,52 @@ TEST_CASE("train: the latency of a recorded capture signal is found exactly from
     }
 }
 
-TEST_CASE("train: a recording whose clock drifts too far for the blips is warned about", "[train]") {
-    // 100 ppm (two USB interfaces on their own clocks can do that): the end blips' replies are 27 ms
-    // later than the start blips', beyond what the blip search accepts, so the latency comes from
-    // cross-correlation; that used to be silent, then the run learned nothing.
+TEST_CASE("train: a recording whose clock drifts is lined up by resampling, and warned about", "[train]") {
+    // 100 ppm (two USB interfaces on their own clocks can do that): the end blips' replies are 809
+    // samples (17 ms) later than the start blips'. That once sent the latency to cross-correlation
+    // (467 samples here, not 300), then the run learned nothing; now the drift is measured and
+    // resampled away.
     TempDir dir;
     const auto cs = mfx::train::makeCaptureSignal();
     writeWav(dir.file("capture.wav"), cs.samples);
     const auto y = device(cs.samples, 5.0, 300);
-    std::vector<float> slow(static_cast<std::size_t>(static_cast<double>(y.size()) * 1.0001) + 1, 0.0f);
-    for (std::size_t i = 0; i < slow.size(); ++i) { // y stretched by 1.0001, linear interpolation
-        const double at = static_cast<double>(i) / 1.0001;
-        const auto k = static_cast<std::size_t>(at);
-        if (k + 1 >= y.size()) break;
-        const double f = at - static_cast<double>(k);
-        slow[i] = static_cast<float>((1.0 - f) * y[k] + f * y[k + 1]);
-    }
-    writeWav(dir.file("drift.wav"), slow);
+    writeWav(dir.file("drift.wav"), mfx::traintest::stretched(y, 1.0001));
     const auto data = apps::train::prepareData(dir.file("capture.wav"), {apps::train::parseTargetSpec(dir.file("drift.wav"))}, {});
     REQUIRE(data.latencyNotes.size() == 1);
     INFO(data.latencyNotes[0]);
     std::string warnings;
     for (const auto& w : data.warnings) warnings += w + "\n";
     INFO(warnings);
-    CHECK_THAT(data.latencyNotes[0], Catch::Contains("by cross-correlation")); // (467 here, not 300: why the warning matters)
-    CHECK_THAT(warnings, Catch::Contains("drift.wav: the calibration blips of the capture signal do not line up") &&
-                             Catch::Contains("same clock"));
+    CHECK_THAT(data.latencyNotes[0], Catch::Contains("from the calibration blips after removing a clock drift of 100.") &&
+                                         Catch::Contains(" ppm; removed"));
+    REQUIRE(data.latencies.size() == 1);
+    CHECK(std::labs(data.latencies[0] - 300) <= 1);
+    CHECK_THAT(warnings, Catch::Contains("drift.wav: the recording's clock runs 100.") && Catch::Contains("ppm fast") &&
+                             Catch::Contains("resampled by that ratio to remove it") && Catch::Contains("same clock"));
+    // The validation pair lines up with the device's own output all through (a drift left in would
+    // put its end 400 samples off, an ESR near 2).
+    REQUIRE(data.val.size() == 1);
+    const auto& v = data.val[0];
+    const auto clean = device(cs.samples, 5.0, 0);
+    double num = 0, den = 0;
+    for (std::size_t k = 0; k < v.target.size(); ++k) {
+        const double e = static_cast<double>(v.target[k]) - clean[cs.valBegin + k];
+        num += e * e;
+        den += static_cast<double>(clean[cs.valBegin + k]) * clean[cs.valBegin + k];
+    }
+    INFO("ESR of the lined-up validation target against the device's output: " << num / den);
+    CHECK(num / den <= 0.05);
+
+    // 1,000 ppm is no clock's drift (an edit, a wrong rate): the blips do not line up, the latency
+    // comes from cross-correlation, and the warning says why that matters
+    writeWav(dir.file("cut.wav"), mfx::traintest::stretched(y, 1.001));
+    const auto cut = apps::train::prepareData(dir.file("capture.wav"), {apps::train::parseTargetSpec(dir.file("cut.wav"))}, {});
+    REQUIRE(cut.latencyNotes.size() == 1);
+    CHECK_THAT(cut.latencyNotes[0], Catch::Contains("by cross-correlation"));
+    std::string cutWarnings;
+    for (const auto& w : cut.warnings) cutWarnings += w + "\n";
+    CHECK_THAT(cutWarnings, Catch::Contains("cut.wav: the calibration blips of the capture signal do not line up") &&
+                                Catch::Contains("more than 300 ppm") && Catch::Contains("same clock"));
 }
 
 TEST_CASE("train: a short conditioned run writes the model with its metadata and resumes", "[train]") {

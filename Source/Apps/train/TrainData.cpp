@@ -195,8 +195,8 @@ PreparedData prepareData(const std::string& inputPath, const std::vector<TargetS
             if (out.standardSignal) r = mfx::train::latencyFromBlips(in.x, tg.x, standard.blips, maxBlipLat);
             if (out.standardSignal && !r.found)
                 out.warnings.push_back(t.path + ": the calibration blips of the capture signal do not line up in it (the start "
-                                                "and end blips' replies disagree: a recording whose clock drifts against the "
-                                                "playback, or one edited or cut); the latency is taken by cross-correlation "
+                                                "and end blips' replies disagree: a recording edited or cut, or one whose clock "
+                                                "drifts more than 300 ppm against the playback); the latency is taken by cross-correlation "
                                                 "instead, and a drifting recording trains badly: record input and output on one "
                                                 "interface (same clock)");
             if (!r.found) r = mfx::train::latencyByCrossCorrelation(in.x, tg.x, maxLat);
@@ -204,12 +204,31 @@ PreparedData prepareData(const std::string& inputPath, const std::vector<TargetS
                 throw Failure("could not find the latency of " + t.path +
                               ": the target does not correlate with the input; is it a recording of this input? "
                               "(or give it with --latency SAMPLES)");
+            // A recorder on its own clock: the end blips answer later (or earlier) than the start
+            // blips. Resample the target by the measured ratio: the latency is then one number
+            // throughout.
+            std::string driftNote;
+            bool driftRemoved = false;
+            if (r.method == "blips" && std::labs(r.driftSamples) > 2 && r.driftRatio != 0.0) {
+                auto fixedTarget = mfx::train::removeClockDrift(tg.x, r);
+                const double ppm = r.driftRatio * 1e6;
+                out.warnings.push_back(t.path + ": the recording's clock runs " + fmt(std::fabs(ppm), 1) + " ppm " +
+                                       (ppm > 0 ? "fast" : "slow") + " against the capture signal's (the end blips answer " +
+                                       std::to_string(std::labs(r.driftSamples)) + " samples " +
+                                       (r.driftSamples > 0 ? "later" : "earlier") + " than the start blips); the target was "
+                                       "resampled by that ratio to remove it. Better: record input and output on one "
+                                       "interface (same clock)");
+                tg.x = std::move(fixedTarget.target);
+                r.samples = fixedTarget.latency;
+                driftNote = " after removing a clock drift of " + fmt(ppm, 1) + " ppm";
+                driftRemoved = true;
+            }
             if (r.samples < 0)
                 throw Failure("the target " + t.path + " is ahead of the input by " + std::to_string(-r.samples) +
                               " samples; the files are swapped or trimmed differently: check --input and --target");
             lat = r.samples;
-            how = r.method == "blips" ? "from the calibration blips" : "by cross-correlation (peak " + fmt(r.confidence, 2) + ")";
-            if (r.method == "blips" && std::labs(r.driftSamples) > 2)
+            how = (r.method == "blips" ? "from the calibration blips" : "by cross-correlation (peak " + fmt(r.confidence, 2) + ")") + driftNote;
+            if (r.method == "blips" && std::labs(r.driftSamples) > 2 && !driftRemoved)
                 out.warnings.push_back(t.path + ": the end blips are " + std::to_string(r.driftSamples) +
                                        " samples later than the start blips: the recording's clock drifts; record input and "
                                        "output on one interface (same clock). The latency removed is the midpoint, " +
