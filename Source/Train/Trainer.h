@@ -73,6 +73,9 @@ public:
 
 
     long stepIndex() const { return step_; }
+    // The learning-rate schedule's length (TrainOptions::totalSteps), changeable between steps: a
+    // time-limited run sizes it from its measured step rate.
+    void setTotalSteps(long n) { o_.totalSteps = n; }
     bool parametersFinite() const; // false once training has diverged (a weight is NaN or infinite)
     const Model& model() const { return model_; } // current parameters
     const std::vector<Recording>& validationSet() const { return val_; }

@@ -3,9 +3,11 @@
 // best model by validation ESR (whole val file, state from zero) in the output file, with metadata.
 // A maintainer's tool, not a test: `mambafx train` is the user's way to do the same.
 //
-//   mfx_train_default --data DIR -o Resources/Models/default.safetensors [--steps N] [--threads 1]
+//   mfx_train_default --data DIR -o Resources/Models/default.safetensors [--steps N|auto] [--threads 1]
 //                     [--d-model 8 --layers 12 --d-state 4 --expand 2 --d-conv 4] [--checkpoint F]
 //                     [--device cpu|cuda|cuda:N]   (gradients on a GPU; validation stays on the CPU)
+//                     [--max-seconds S]             (stop after S s; with --steps auto the cosine schedule
+//                                                   is sized from the first steps' rate to end within S)
 //                     [--init-model FILE]           (fine-tune: start from a model's weights, fresh optimiser;
 //                                                   with more --layers than FILE, deepen it: new layers start as identity)
 #include "Model/ModelFile.h"
@@ -25,6 +27,7 @@
 #include <fstream>
 #include <future>
 #include <iostream>
+#include <limits>
 #include <string>
 
 using namespace mfx;
@@ -58,6 +61,7 @@ static int run(int argc, char** argv) {
     o.loss.preEmphasis = 0;
     int validateEvery = 1000;
     double maxSeconds = 0, priorSeconds = 0;
+    bool autoSteps = false; // --steps auto: the schedule's length from the measured step rate and --max-seconds
     bool syncVal = false;
     std::string initModel; // --init-model: start from this model's weights (fine-tuning) instead of the random init
     double embScale = 1.0, embBias = 0.0; // embedding bias and head start at zero (MODELS.md "Initialisation")
@@ -71,7 +75,10 @@ static int run(int argc, char** argv) {
         if (a == "--data") data = next();
         else if (a == "-o") out = next();
         else if (a == "--checkpoint") ckpt = next();
-        else if (a == "--steps") o.totalSteps = std::stol(next());
+        else if (a == "--steps") {
+            const std::string v = next();
+            if (v == "auto") autoSteps = true; else o.totalSteps = std::stol(v);
+        }
         else if (a == "--threads") o.threads = std::stoi(next());
         else if (a == "--batch") o.batchSize = std::stoi(next());
         else if (a == "--segment") o.segmentLength = std::stoul(next());
@@ -100,6 +107,10 @@ static int run(int argc, char** argv) {
         else if (a == "--device") device = next();
         else if (a == "--stft-weight") o.loss.stftWeight = std::stod(next());
         else { std::cerr << "unknown option " << a << "\n"; return 2; }
+    }
+    if (autoSteps && maxSeconds <= 0) {
+        std::cerr << "--steps auto sizes the schedule to --max-seconds: give --max-seconds too\n";
+        return 2;
     }
     c.dtRank = Config::defaultDtRank(c.dModel);
     // --init-model: its shape is checked before the data is read (the sample rate after)
@@ -151,6 +162,11 @@ static int run(int argc, char** argv) {
             std::vector<std::uint8_t> b((std::istreambuf_iterator<char>(f)), {});
             trainer.restore(b);
             std::cerr << "resumed at step " << trainer.stepIndex() << "\n";
+            if (autoSteps) {
+                std::cerr << "--steps auto starts a schedule; it cannot continue one from a checkpoint: "
+                             "give the run's --steps, or a new --checkpoint\n";
+                return 2;
+            }
         }
     }
     using Clock = std::chrono::steady_clock;
@@ -245,8 +261,24 @@ static int run(int argc, char** argv) {
         std::rename((ckpt + ".tmp").c_str(), ckpt.c_str());
     };
     const auto valSet = trainer.validationSet();
+    // --steps auto: the first steps (at least kProbeSteps, and at least 3 % of the time) run at the
+    // peak learning rate after the warm-up ramp and measure the step rate; the cosine decay then spans
+    // what fits in the time left, with 5 % to spare, so a time-limited run still ends at lrFinal.
+    constexpr long kProbeSteps = 30;
+    bool probing = autoSteps;
+    if (autoSteps) trainer.setTotalSteps(o.totalSteps = std::numeric_limits<long>::max() / 4);
     while (trainer.stepIndex() < o.totalSteps) {
         const auto r = trainer.step();
+        const double spent = std::chrono::duration<double>(Clock::now() - t0).count();
+        if (probing && trainer.stepIndex() >= kProbeSteps && spent >= 0.03 * maxSeconds) {
+            probing = false;
+            const double rate = static_cast<double>(trainer.stepIndex()) / spent;
+            o.totalSteps = trainer.stepIndex() + std::max(1L, static_cast<long>(0.95 * rate * (maxSeconds - spent)));
+            trainer.setTotalSteps(o.totalSteps);
+            std::printf("--steps auto: %.1f steps/s over the first %ld steps, schedule of %ld steps for %g s\n", rate,
+                        trainer.stepIndex(), o.totalSteps, maxSeconds);
+            std::fflush(stdout);
+        }
         trainEsrSum += r.loss;
         ++trainEsrN;
         const bool timeUp = maxSeconds > 0 && std::chrono::duration<double>(Clock::now() - t0).count() > maxSeconds;

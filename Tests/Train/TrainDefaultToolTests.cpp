@@ -157,3 +157,40 @@ TEST_CASE("mfx_train_default --init-model: fine-tunes from or deepens the shippe
         for (std::size_t k = 0; k < kept.size(); ++k) CHECK(kept[k] == Approx(orig[k]).margin(1e-5));
     }
 }
+
+TEST_CASE("mfx_train_default --steps auto: sized from the measured step rate to end within --max-seconds", "[train]") {
+    Paths p;
+    {
+        auto args = oneQuietStep(p, p.dir / "auto.safetensors");
+        args[7] = "auto"; // --steps' value, without --max-seconds
+        const ToolRun r = runTool(args);
+        INFO(r.output);
+        CHECK(r.code == 2);
+        CHECK(r.output.find("--steps auto sizes the schedule to --max-seconds: give --max-seconds too") != std::string::npos);
+    }
+    if (!fs::exists(p.data / "val_input.flac")) {
+        WARN("amp-capture data not found at " << p.data.string() << ": a --steps auto run is not exercised");
+        return;
+    }
+    const fs::path out = p.dir / "auto.safetensors";
+    auto args = oneQuietStep(p, out);
+    args[7] = "auto";
+    args[9] = "1000000"; // --validate-every: only at the end
+    args.insert(args.end(), {"--max-seconds", "6", "--layers", "12", "--batch", "4"});
+    const ToolRun r = runTool(args);
+    INFO(r.output);
+    REQUIRE(r.code == 0);
+    std::smatch m;
+    REQUIRE(std::regex_search(r.output, m, std::regex(R"(--steps auto: ([0-9.]+) steps/s over the first ([0-9]+) steps, schedule of ([0-9]+) steps for 6 s)")));
+    const double rate = std::stod(m[1].str());
+    const long probed = std::stol(m[2].str()), steps = std::stol(m[3].str());
+    CHECK(rate > 0);
+    CHECK(probed >= 30);
+    CHECK(steps > probed);
+    // the run ended at its schedule's end (the step printed last), not at the time limit
+    std::smatch last;
+    REQUIRE(std::regex_search(r.output, last, std::regex(R"(step ([0-9]+)  train loss [^\n]* lr ([0-9.e+-]+))")));
+    CHECK(std::stol(last[1].str()) == steps);
+    const Model trained = loadModel(out.string());
+    CHECK(trained.metadata.at("train_schedule").find("over " + std::to_string(steps) + " steps") != std::string::npos);
+}
