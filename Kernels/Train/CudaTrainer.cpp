@@ -105,6 +105,9 @@ void CudaGradientBackend::reserve(long long M) {
     // gated, xdb, H), the final norm/head, the backward scratch.
     const std::size_t perLayer = dM + 1 + dM + 2 * dI + 6 * dI + XO + dI * N;
     const std::size_t perRow = F + static_cast<std::size_t>(c_.nLayers) * perLayer + (2 * dM + 3) + (2 * dM + 5 * dI + 2 * dI + XO + dI * N);
+    // Not counted: the scans' chunk carries (chooseScanChunks: 2 floats per lane and chunk, lanes x
+    // chunks near 1,024 per SM: 1 to 2 MB on an H200, unless MFX_TRAIN_SCAN_CHUNK asks for tiny
+    // chunks); the 8 % left free below covers them.
     const double need = static_cast<double>(m) * static_cast<double>(perRow) * 4.0 + static_cast<double>(chunks * maxP_) * 4.0;
     std::size_t freeB = 0, totalB = 0;
     MFX_CUDA_CHECK(cudaMemGetInfo(&freeB, &totalB));

@@ -97,9 +97,10 @@ TEST_CASE("CUDA backend matches the real-time engine on 10 minutes through the d
     // Guitar-DI-like plucks (peaks up to about -4 dBFS), the input the model was trained for.
     const std::vector<float> in = traintest::pluckSignal(10 * 60 * 48000, fresh(99));
     // This high-gain model amplifies float32 rounding: on this input the real-time engine differs
-    // from float64 by 2e-5 to 8.4e-5 depending on the weights (8.2e-5 for the shipped 12-layer
-    // default, 4.35e-5 for the 10-layer one before it), more than the 1e-5 of random models, and the
-    // reference's own code evaluated in float32 is as far from float64 (8.4e-5 on the shipped default;
+    // from float64 by 2e-5 to 8.4e-5 depending on the weights and the plucks (5.7e-5 for the shipped
+    // 12-layer default, 4.35e-5 for the 10-layer one before it), more than the 1e-5 of random models,
+    // and the reference's own code evaluated in float32 is as far from float64 (8.6e-5 on the shipped
+    // default's fixed input;
     // Tests/Train/DefaultModelTests.cpp; docs/PERFORMANCE.md,
     // "Why the default-model check is not held to 1e-5"). So the bound is the issue's 1e-5 or three
     // times the engine's own distance from float64 on the first 2e5 samples, whichever is larger,
@@ -162,15 +163,18 @@ TEST_CASE("CUDA backend from the rest state (where mambafx render starts): quiet
         for (std::size_t t = 0; t < in.size(); t += 4096)
             engine.process(in.data() + t, rt.data() + t, static_cast<int>(std::min<std::size_t>(4096, in.size() - t)));
         // the default model amplifies float32 rounding (see the 10-minute test): 3x the engine's own
-        // distance from float64 there; 1e-5 for the random model
+        // distance from float64 over the same samples, all of them (a bound from the first 100,000
+        // alone, the silent second and one second of plucks, was 3.9e-5 for one candidate's weights
+        // whose GPU-engine distance over the whole 21 s was 1.54e-4); 1e-5 for the random model
         double bound = kTolerance;
+        std::vector<double> ref; // (in.size()) float64 from the same rest state
         if (k.amplifiesRounding) {
-            const std::size_t m = 100000;
             ReferenceState rs = rest.as<double>();
-            const std::vector<double> ref = referenceForward(k.model, in.data(), nullptr, m, rs);
-            const double engineErr = relL2(rt.data(), ref.data(), m);
+            ref = referenceForward(k.model, in.data(), nullptr, in.size(), rs);
+            const double engineErr = relL2(rt.data(), ref.data(), in.size());
             CHECK(engineErr <= kEngineCeiling);
             bound = std::max(kTolerance, 3 * engineErr);
+            std::printf("[errors] %s from the rest state: real-time engine vs float64 %.3g\n", k.name, engineErr);
         }
         for (const Variant& v : {variants()[0], variants()[1]}) {
             INFO(v.name);
@@ -198,10 +202,17 @@ TEST_CASE("CUDA backend from the rest state (where mambafx render starts): quiet
             const double wiggle = wiggleOver(out);
             const double err = relL2(out, rt);
             const double stateErr = stateRelativeError(gpu->getState(0), engine.getState(0));
+            const double refErr = ref.empty() ? -1.0 : relL2(out.data(), ref.data(), ref.size());
             std::printf("[errors] %s, %s, from the rest state: silence within %.2g (%.2g unsettled) of its rest output; "
-                        "vs the engine %.3g (state %.3g), bound %.3g\n", k.name, v.name, wiggle, unsettled, err, stateErr, bound);
+                        "vs the engine %.3g (state %.3g), vs float64 %.3g, bound %.3g\n", k.name, v.name, wiggle, unsettled, err,
+                        stateErr, refErr, bound);
             CHECK(wiggle <= (k.amplifiesRounding ? 1e-3 : kTolerance)); // -60 dBFS / -100 dBFS
-            CHECK(wiggle <= unsettled * 1.001 + 1e-6);                   // settling only helps (beyond float noise)
+            // settling only helps, beyond float noise: on the default model, where what is left after
+            // settling is the chunked scan's float32 floor (above), that floor itself varies by a few %
+            // with where the chunks fall (0.000241 settled against 0.000233 unsettled measured for one
+            // candidate's weights), so 10 % there
+            CHECK(wiggle <= unsettled * (k.amplifiesRounding ? 1.1 : 1.001) + 1e-6);
+            if (!ref.empty()) CHECK(refErr <= bound); // the GPU is as near float64 as the bound allows too
             CHECK(unsettled <= 1e-3);
             CHECK(err <= bound);
             CHECK(stateErr <= bound);
