@@ -69,7 +69,7 @@ public:
     }
 
     // The model's output under silence at its rest state (a constant, e.g. the default model's DC
-    // offset of 0.00072), per channel. The down-converter treats the time before the first frame as
+    // offset of 0.0005), per channel. The down-converter treats the time before the first frame as
     // zeros, so fed the model's output it would turn that constant into a step with sinc ringing over
     // the first milliseconds; it converts (output - restOut) instead, which is zero before the start
     // as after it, and restOut is added back at the file's rate (the converter is linear).
