@@ -9,14 +9,17 @@
 namespace mfx::train {
 
 struct LatencyResult {
-    long samples = 0;            // target[t + samples] lines up with input[t]
+    long samples = 0;            // target[t + samples] lines up with input[t] (blips with drift: the
+                                 // midpoint of start and end, below zero for a slow clock's recording
+                                 // even when found; removeClockDrift gives the one latency then)
     std::string method;          // "blips" or "cross-correlation"
     double confidence = 0;       // blips: agreement of the blips (1 = all equal); xcorr: normalised peak
     long driftSamples = 0;       // blips only: end-blip latency minus start-blip latency
     double driftRatio = 0;       // blips only: driftSamples per input sample between the two groups
                                  // (1e-4: the recorder's clock runs 100 ppm fast); 0 without end blips
-    long startSamples = 0;       // blips only: the start group's latency ...
-    double startAt = 0;          // ... measured at this input position (its blips' mean)
+    double lagAtZero = 0;        // blips only: the line lag = lagAtZero + driftRatio * position through
+                                 // the agreeing blips' sub-sample onsets (the start latency without end blips)
+    bool endFound = false;       // blips only: the end group answered (drift measured)
     bool found = false;
 };
 

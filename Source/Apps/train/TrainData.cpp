@@ -196,7 +196,7 @@ PreparedData prepareData(const std::string& inputPath, const std::vector<TargetS
             if (out.standardSignal && !r.found)
                 out.warnings.push_back(t.path + ": the calibration blips of the capture signal do not line up in it (the start "
                                                 "and end blips' replies disagree: a recording edited or cut, or one whose clock "
-                                                "drifts more than 300 ppm against the playback); the latency is taken by cross-correlation "
+                                                "drifts more than about 400 ppm against the playback); the latency is taken by cross-correlation "
                                                 "instead, and a drifting recording trains badly: record input and output on one "
                                                 "interface (same clock)");
             if (!r.found) r = mfx::train::latencyByCrossCorrelation(in.x, tg.x, maxLat);
@@ -208,7 +208,6 @@ PreparedData prepareData(const std::string& inputPath, const std::vector<TargetS
             // blips. Resample the target by the measured ratio: the latency is then one number
             // throughout.
             std::string driftNote;
-            bool driftRemoved = false;
             if (r.method == "blips" && std::labs(r.driftSamples) > 2 && r.driftRatio != 0.0) {
                 auto fixedTarget = mfx::train::removeClockDrift(tg.x, r);
                 const double ppm = r.driftRatio * 1e6;
@@ -221,19 +220,17 @@ PreparedData prepareData(const std::string& inputPath, const std::vector<TargetS
                 tg.x = std::move(fixedTarget.target);
                 r.samples = fixedTarget.latency;
                 driftNote = " after removing a clock drift of " + fmt(ppm, 1) + " ppm";
-                driftRemoved = true;
             }
             if (r.samples < 0)
                 throw Failure("the target " + t.path + " is ahead of the input by " + std::to_string(-r.samples) +
                               " samples; the files are swapped or trimmed differently: check --input and --target");
             lat = r.samples;
             how = (r.method == "blips" ? "from the calibration blips" : "by cross-correlation (peak " + fmt(r.confidence, 2) + ")") + driftNote;
-            if (r.method == "blips" && std::labs(r.driftSamples) > 2 && !driftRemoved)
-                out.warnings.push_back(t.path + ": the end blips are " + std::to_string(r.driftSamples) +
-                                       " samples later than the start blips: the recording's clock drifts; record input and "
-                                       "output on one interface (same clock). The latency removed is the midpoint, " +
-                                       std::to_string(r.samples) + " samples: the ends are " +
-                                       std::to_string(std::labs(r.driftSamples) / 2) + " samples off");
+            if (r.method == "blips" && !r.endFound)
+                out.warnings.push_back(t.path + ": the end blips' replies were not found (a recording stopped before the "
+                                                "end, or a device that gates the quiet end): clock drift could not be "
+                                                "checked; if input and output were recorded on different interfaces, the "
+                                                "end of the file may be off by as much as they drift");
         }
         out.latencies.push_back(lat);
         out.latencyNotes.push_back(t.path + ": latency " + std::to_string(lat) + " samples (" + fmt(1000.0 * lat / in.rate, 2) +
