@@ -261,9 +261,11 @@ static int run(int argc, char** argv) {
         std::rename((ckpt + ".tmp").c_str(), ckpt.c_str());
     };
     const auto valSet = trainer.validationSet();
-    // --steps auto: the first steps (at least kProbeSteps, and at least 3 % of the time) run at the
-    // peak learning rate after the warm-up ramp and measure the step rate; the cosine decay then spans
-    // what fits in the time left, with 5 % to spare, so a time-limited run still ends at lrFinal.
+    // --steps auto: the first steps (at least kProbeSteps, and at least 3 % of the time) measure the
+    // step rate, on the warm-up ramp (which does not depend on the schedule's length) and then at the
+    // peak learning rate; the cosine decay then spans what fits in the time left, with 5 % to spare,
+    // so a time-limited run still ends at lrFinal. No validation until then (the schedule it would
+    // record is not known yet).
     constexpr long kProbeSteps = 30;
     bool probing = autoSteps;
     if (autoSteps) trainer.setTotalSteps(o.totalSteps = std::numeric_limits<long>::max() / 4);
@@ -273,7 +275,8 @@ static int run(int argc, char** argv) {
         if (probing && trainer.stepIndex() >= kProbeSteps && spent >= 0.03 * maxSeconds) {
             probing = false;
             const double rate = static_cast<double>(trainer.stepIndex()) / spent;
-            o.totalSteps = trainer.stepIndex() + std::max(1L, static_cast<long>(0.95 * rate * (maxSeconds - spent)));
+            o.totalSteps = std::max(o.adam.warmupSteps + 1,
+                                    trainer.stepIndex() + std::max(1L, static_cast<long>(0.95 * rate * (maxSeconds - spent))));
             trainer.setTotalSteps(o.totalSteps);
             std::printf("--steps auto: %.1f steps/s over the first %ld steps, schedule of %ld steps for %g s\n", rate,
                         trainer.stepIndex(), o.totalSteps, maxSeconds);
@@ -282,7 +285,7 @@ static int run(int argc, char** argv) {
         trainEsrSum += r.loss;
         ++trainEsrN;
         const bool timeUp = maxSeconds > 0 && std::chrono::duration<double>(Clock::now() - t0).count() > maxSeconds;
-        if (trainer.stepIndex() % validateEvery == 0 || trainer.stepIndex() == o.totalSteps || timeUp) {
+        if ((!probing && trainer.stepIndex() % validateEvery == 0) || trainer.stepIndex() == o.totalSteps || timeUp) {
             lastTrainLoss = trainEsrSum / trainEsrN;
             std::printf("step %ld  train loss %.5f  lr %.2e  |g| %.3f  %.0f s\n", trainer.stepIndex(), lastTrainLoss, r.lr, r.gradNorm, secondsNow());
             std::fflush(stdout);
