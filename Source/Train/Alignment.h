@@ -29,7 +29,7 @@ inline constexpr double kMaxDriftPpm = 300;
 
 // Latency from the calibration blips at `blips` (sample positions in the input, see CaptureSignal),
 // up to maxLatency (which may exceed the blips' 0.5 s spacing): the target's first response after the
-// first blip gives an estimate, each blip's onset near it the measurement (Alignment.cpp); found when
+// first blip gives an estimate, each blip's onset near it the measurement (BlipAlignment.cpp); found when
 // two start blips agree. samples = the midpoint of the start and end groups' latencies.
 LatencyResult latencyFromBlips(const std::vector<float>& input, const std::vector<float>& target,
                                const std::vector<std::size_t>& blips, long maxLatency);

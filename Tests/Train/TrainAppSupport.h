@@ -1,5 +1,5 @@
 #pragma once
-// Helpers of the `mambafx train` app tests (TrainAppTests.cpp, TrainResumeTests.cpp): temporary
+// Helpers of the `mambafx train` app tests (TrainAppTests.cpp, TrainAlignmentAppTests.cpp, TrainResumeTests.cpp): temporary
 // folders, WAV files, a synthetic device (tanh drive into a one-pole low-pass, delayed), and the
 // train command run in-process with its stderr captured.
 #include <common/AudioFile.h>
