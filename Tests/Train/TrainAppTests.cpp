@@ -143,6 +143,20 @@ TEST_CASE("train: a short conditioned run writes the model with its metadata and
     std::memcpy(&step, b.data() + 16 + cfgLen, 8);
     // 2 recordings x (6 s - 3 s kept for validation) = 288000 samples / (4 x 2048) per step = 35 steps per epoch.
     CHECK(step == 3 * 35);
+    // The run state records the schedule the first 70 steps followed; a model written after them says so
+    {
+        std::ifstream js(out + ".ckpt.json");
+        const auto state = nlohmann::json::parse(js);
+        CHECK(state.at("schedule_steps") == 3 * 35);
+        CHECK(state.at("schedule_history") == "steps 1-70 of a 70-step schedule; ");
+        const Model resumedModel = loadModel(out);
+        if (std::stol(resumedModel.metadata.at("train_steps")) > 70)
+            CHECK_THAT(resumedModel.metadata.at("train_schedule"),
+                       Catch::StartsWith("3 epochs of 35 steps") &&
+                           Catch::EndsWith("(resumed with another --epochs: steps 1-70 of a 70-step schedule, then this one)"));
+        else
+            CHECK_THAT(resumedModel.metadata.at("train_schedule"), Catch::StartsWith("2 epochs of 35 steps"));
+    }
     // The STFT term: trains, and the metadata says so.
     const std::string out2 = dir.file("amp-stft.safetensors");
     auto app = apps::makeMainApp();

@@ -29,6 +29,15 @@ bool parseJsonState(const std::string& text, RunState& s) {
     if (esr == j.end() || sec == j.end() || !esr->is_number() || !sec->is_number()) return false;
     s.bestEsr = esr->get<double>();
     s.seconds = sec->get<double>();
+    const auto steps = j.find("schedule_steps"), history = j.find("schedule_history");
+    if (steps != j.end()) {
+        if (!steps->is_number_integer()) return false;
+        s.scheduleSteps = steps->get<long>();
+    }
+    if (history != j.end()) {
+        if (!history->is_string()) return false;
+        s.scheduleHistory = history->get<std::string>();
+    }
     const auto recipe = j.find("recipe");
     if (recipe != j.end()) {
         if (!recipe->is_object()) return false;
@@ -80,6 +89,8 @@ std::vector<std::uint8_t> readCheckpoint(const fs::path& path) {
 
 void writeRunState(const fs::path& path, const RunState& state) {
     nlohmann::ordered_json j = {{"best_validation_esr", state.bestEsr}, {"train_seconds", state.seconds}};
+    if (state.scheduleSteps > 0) j["schedule_steps"] = state.scheduleSteps;
+    if (!state.scheduleHistory.empty()) j["schedule_history"] = state.scheduleHistory;
     if (!state.recipe.empty()) j["recipe"] = state.recipe;
     writeFileAtomically(path, j.dump(2) + "\n", "the run state");
 }

@@ -16,6 +16,9 @@ struct RunState {
     double bestEsr = 1e300; // validation ESR of the model in MODEL; 1e300 while none has been written
     double seconds = 0;     // training time so far
     std::map<std::string, std::string> recipe; // what the run was started with (TrainRecipe.h); empty in older files
+    long scheduleSteps = 0;       // the learning-rate schedule's length (--epochs x steps per epoch); 0 in older files
+    std::string scheduleHistory;  // earlier schedules of a run resumed with another --epochs ("steps 1-1200 of a
+                                  // 2,400-step schedule; "), empty if none
 };
 
 // Writes `bytes` to "<path>.tmp-<pid>" and renames it to `path`. `what` names the file in messages

@@ -191,9 +191,14 @@ void runTrain(const TrainArgs& a) {
             printNote(a.output + " does not exist: the first epoch writes it");
         }
         savedStep = trainer.stepIndex();
+        // --epochs changed: the steps so far followed the earlier schedule; the metadata says so
+        if (rs.scheduleSteps > 0 && rs.scheduleSteps != o.totalSteps && trainer.stepIndex() > 0)
+            rs.scheduleHistory += "steps 1-" + std::to_string(trainer.stepIndex()) + " of a " + std::to_string(rs.scheduleSteps) +
+                                  "-step schedule; ";
         std::cerr << "resuming at epoch " << trainer.stepIndex() / stepsPerEpoch + 1 << " (step " << trainer.stepIndex() << ")\n";
     }
     rs.recipe = recipe;
+    rs.scheduleSteps = o.totalSteps;
     std::cerr << "training " << c.summary() << " on " << fmt(static_cast<double>(trainSamples) / data.sampleRate, 1) << " s of audio, "
               << a.epochs << (a.epochs == 1 ? " epoch of " : " epochs of ") << stepsPerEpoch << " steps, on " << hardware << "\n";
 
@@ -225,6 +230,9 @@ void runTrain(const TrainArgs& a) {
         }
         m.metadata["train_loss"] = lossText;
         m.metadata["train_schedule"] = train::describeSchedule(o, a.epochs, stepsPerEpoch);
+        if (!rs.scheduleHistory.empty()) // resumed with another --epochs: the learning rate followed these first
+            m.metadata["train_schedule"] += " (resumed with another --epochs: " +
+                                            rs.scheduleHistory.substr(0, rs.scheduleHistory.size() - 2) + ", then this one)";
         m.metadata["train_targets"] = train::targetNames(specs);
         m.metadata["parameters"] = std::to_string(c.parameterCount());
         long lat = 0;
