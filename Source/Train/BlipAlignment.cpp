@@ -174,10 +174,9 @@ LatencyResult latencyFromBlips(const std::vector<float>& input, const std::vecto
 // corrected[k] = target at (1 + e) k, e = r.driftRatio, band-limited (libsamplerate's best sinc
 // converter): a recorder whose clock ran e fast against the playback, slowed back down. Input sample
 // x sits at target index T(x) = x + a + e x (the blips' line, a = r.lagAtZero); so corrected[k]
-// answers input x = k - a / (1 + e): the latency is a / (1 + e), rounded to a sample. The blips'
-// sub-sample onsets are threshold crossings, which come up to two samples before the first sample
-// above the threshold (the whole-sample onset of the drift-free path): the target then ends up a
-// sample or two late, which a causal model learns (a delay), never early, which it could not.
+// answers input x = k - a / (1 + e): the threshold crossing of each blip's reply sits a / (1 + e)
+// after its blip in the resampled target, and the latency is the first sample after that, ceil(a /
+// (1 + e)): the first sample above the threshold, as the drift-free path measures it.
 DriftRemoved removeClockDrift(const std::vector<float>& target, const LatencyResult& r) {
     const double e = r.driftRatio;
     DriftRemoved d;
@@ -207,7 +206,7 @@ DriftRemoved removeClockDrift(const std::vector<float>& target, const LatencyRes
     if (*src.lastError()) throw std::runtime_error(std::string("removeClockDrift: ") + src.lastError());
     out.resize(std::min(made, n));
     d.target = std::move(out);
-    d.latency = std::lround(r.lagAtZero / (1.0 + e));
+    d.latency = static_cast<long>(std::ceil(r.lagAtZero / (1.0 + e)));
     return d;
 }
 

@@ -116,7 +116,8 @@ TEST_CASE("Latency: a recorder's clock drift is measured from the blips and remo
         CHECK(static_cast<double>(r.samples) == Approx(start + r.driftSamples / 2).margin(2));
         CHECK(r.endFound);
         // the blips' line lag = a + e b: the true one is 300 (1 + e) + e b; the sub-sample onsets
-        // (threshold crossings) come up to two samples early, never late
+        // (threshold crossings) come before the first sample above the threshold, by up to two
+        // samples here (the test's linear-interpolation stretch smears each reply's first sample)
         const double trueA = 300 * (1 + ppm * 1e-6);
         CHECK(r.lagAtZero <= trueA + 0.25);
         CHECK(r.lagAtZero >= trueA - 2.0);
@@ -126,12 +127,11 @@ TEST_CASE("Latency: a recorder's clock drift is measured from the blips and remo
         // samples off, an ESR near 2)
         const auto fixedRec = removeClockDrift(rec, r);
         CHECK(fixedRec.latency <= 300);
-        CHECK(fixedRec.latency >= 298);
+        CHECK(fixedRec.latency >= 299);
         CHECK(fixedRec.target.size() == Approx(static_cast<double>(rec.size()) / (1.0 + r.driftRatio)).margin(2));
         // the lag that lines the lined-up recording up best with the device's own output, over a
         // second of the noise bursts near the start and one of the validation plucks near the end:
-        // the same at both, 0 to 2 samples (the target a little late, which a causal model can
-        // learn, never early, which it cannot; the drift left in would make it 400 samples at each end)
+        // the same at both, within a sample (the drift left in would make it 400 samples at each end)
         const auto clean = device(cs.samples, 0);
         std::vector<long> lags;
         for (const std::size_t from : {std::size_t{30 * 48000}, std::size_t{150 * 48000}}) {
@@ -147,8 +147,7 @@ TEST_CASE("Latency: a recorder's clock drift is measured from the blips and remo
                 }
             }
             INFO("second from sample " << from);
-            CHECK(bestLag >= 0);
-            CHECK(bestLag <= 2);
+            CHECK(std::labs(bestLag) <= 1);
             lags.push_back(bestLag);
         }
         CHECK(lags.front() == lags.back()); // no drift left
