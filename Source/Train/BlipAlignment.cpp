@@ -152,16 +152,38 @@ LatencyResult latencyFromBlips(const std::vector<float>& input, const std::vecto
     r.driftSamples = end - best.start;
     r.endFound = best.haveEnd;
     r.lagAtZero = static_cast<double>(best.start); // without the end group: no drift known
-    if (best.haveEnd) { // 4. the line through the agreeing blips
-        double mb = 0, ml = 0;
-        for (const auto& f : best.agreeing) { mb += f.at; ml += f.lag; }
-        mb /= static_cast<double>(best.agreeing.size());
-        ml /= static_cast<double>(best.agreeing.size());
-        double sbb = 0, sbl = 0;
-        for (const auto& f : best.agreeing) { sbb += (f.at - mb) * (f.at - mb); sbl += (f.at - mb) * (f.lag - ml); }
-        if (sbb > 0) {
-            r.driftRatio = sbl / sbb;
-            r.lagAtZero = ml - r.driftRatio * mb;
+    if (best.haveEnd) { // 4. the line through the agreeing blips, then again without those more than a
+                        //    sample off it (a stray onset within the 9 samples), while two per group remain
+        const auto fit = [&](const std::vector<Blip>& pts) {
+            double mb = 0, ml = 0;
+            for (const auto& f : pts) { mb += f.at; ml += f.lag; }
+            mb /= static_cast<double>(pts.size());
+            ml /= static_cast<double>(pts.size());
+            double sbb = 0, sbl = 0;
+            for (const auto& f : pts) { sbb += (f.at - mb) * (f.at - mb); sbl += (f.at - mb) * (f.lag - ml); }
+            if (sbb > 0) {
+                r.driftRatio = sbl / sbb;
+                r.lagAtZero = ml - r.driftRatio * mb;
+            }
+        };
+        std::vector<Blip> pts = best.agreeing;
+        fit(pts);
+        for (;;) { // drop the point farthest off the line while it is over a sample off, refit
+            std::size_t worst = pts.size(), starts = 0;
+            double worstOff = 1.0;
+            for (std::size_t i = 0; i < pts.size(); ++i) {
+                starts += pts[i].start ? 1 : 0;
+                const double off = std::fabs(pts[i].lag - (r.lagAtZero + r.driftRatio * pts[i].at));
+                if (off > worstOff) {
+                    worstOff = off;
+                    worst = i;
+                }
+            }
+            if (worst == pts.size()) break;
+            const std::size_t groupLeft = pts[worst].start ? starts - 1 : pts.size() - starts - 1;
+            if (groupLeft < 2) break;
+            pts.erase(pts.begin() + static_cast<long>(worst));
+            fit(pts);
         }
     }
     r.confidence = static_cast<double>(bestScore) / static_cast<double>(std::max<std::size_t>(best.measured, 1));
@@ -206,7 +228,9 @@ DriftRemoved removeClockDrift(const std::vector<float>& target, const LatencyRes
     if (*src.lastError()) throw std::runtime_error(std::string("removeClockDrift: ") + src.lastError());
     out.resize(std::min(made, n));
     d.target = std::move(out);
-    d.latency = static_cast<long>(std::ceil(r.lagAtZero / (1.0 + e)));
+    // (less a quarter sample: the fit's error, a few hundredths, must not make it a sample too many,
+    // the target early, which a causal model cannot learn; a sample too few it can)
+    d.latency = static_cast<long>(std::ceil(r.lagAtZero / (1.0 + e) - 0.25));
     return d;
 }
 

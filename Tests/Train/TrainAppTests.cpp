@@ -157,6 +157,15 @@ TEST_CASE("train: a short conditioned run writes the model with its metadata and
         else
             CHECK_THAT(resumedModel.metadata.at("train_schedule"), Catch::StartsWith("2 epochs of 35 steps"));
     }
+    // A second change: each range once, in order
+    CHECK(run({"--resume"}, "4") == 0);
+    {
+        std::ifstream js(out + ".ckpt.json");
+        const auto state = nlohmann::json::parse(js);
+        CHECK(state.at("schedule_steps") == 4 * 35);
+        CHECK(state.at("schedule_from") == 3 * 35);
+        CHECK(state.at("schedule_history") == "steps 1-70 of a 70-step schedule; steps 71-105 of a 105-step schedule; ");
+    }
     // The STFT term: trains, and the metadata says so.
     const std::string out2 = dir.file("amp-stft.safetensors");
     auto app = apps::makeMainApp();

@@ -29,10 +29,14 @@ bool parseJsonState(const std::string& text, RunState& s) {
     if (esr == j.end() || sec == j.end() || !esr->is_number() || !sec->is_number()) return false;
     s.bestEsr = esr->get<double>();
     s.seconds = sec->get<double>();
-    const auto steps = j.find("schedule_steps"), history = j.find("schedule_history");
+    const auto steps = j.find("schedule_steps"), from = j.find("schedule_from"), history = j.find("schedule_history");
     if (steps != j.end()) {
         if (!steps->is_number_integer()) return false;
         s.scheduleSteps = steps->get<long>();
+    }
+    if (from != j.end()) {
+        if (!from->is_number_integer()) return false;
+        s.scheduleFrom = from->get<long>();
     }
     if (history != j.end()) {
         if (!history->is_string()) return false;
@@ -90,6 +94,7 @@ std::vector<std::uint8_t> readCheckpoint(const fs::path& path) {
 void writeRunState(const fs::path& path, const RunState& state) {
     nlohmann::ordered_json j = {{"best_validation_esr", state.bestEsr}, {"train_seconds", state.seconds}};
     if (state.scheduleSteps > 0) j["schedule_steps"] = state.scheduleSteps;
+    if (state.scheduleFrom > 0) j["schedule_from"] = state.scheduleFrom;
     if (!state.scheduleHistory.empty()) j["schedule_history"] = state.scheduleHistory;
     if (!state.recipe.empty()) j["recipe"] = state.recipe;
     writeFileAtomically(path, j.dump(2) + "\n", "the run state");

@@ -17,8 +17,9 @@ struct RunState {
     double seconds = 0;     // training time so far
     std::map<std::string, std::string> recipe; // what the run was started with (TrainRecipe.h); empty in older files
     long scheduleSteps = 0;       // the learning-rate schedule's length (--epochs x steps per epoch); 0 in older files
+    long scheduleFrom = 0;        // the step the current schedule took over at (0: the run's first)
     std::string scheduleHistory;  // earlier schedules of a run resumed with another --epochs ("steps 1-1200 of a
-                                  // 2,400-step schedule; "), empty if none
+                                  // 2400-step schedule; "), empty if none
 };
 
 // Writes `bytes` to "<path>.tmp-<pid>" and renames it to `path`. `what` names the file in messages

@@ -191,10 +191,13 @@ void runTrain(const TrainArgs& a) {
             printNote(a.output + " does not exist: the first epoch writes it");
         }
         savedStep = trainer.stepIndex();
-        // --epochs changed: the steps so far followed the earlier schedule; the metadata says so
-        if (rs.scheduleSteps > 0 && rs.scheduleSteps != o.totalSteps && trainer.stepIndex() > 0)
-            rs.scheduleHistory += "steps 1-" + std::to_string(trainer.stepIndex()) + " of a " + std::to_string(rs.scheduleSteps) +
-                                  "-step schedule; ";
+        // --epochs changed: the steps since the last change followed the earlier schedule; the
+        // metadata says so (a schedule no step followed is not recorded)
+        if (rs.scheduleSteps > 0 && rs.scheduleSteps != o.totalSteps && trainer.stepIndex() > rs.scheduleFrom) {
+            rs.scheduleHistory += "steps " + std::to_string(rs.scheduleFrom + 1) + "-" + std::to_string(trainer.stepIndex()) + " of a " +
+                                  std::to_string(rs.scheduleSteps) + "-step schedule; ";
+            rs.scheduleFrom = trainer.stepIndex();
+        }
         std::cerr << "resuming at epoch " << trainer.stepIndex() / stepsPerEpoch + 1 << " (step " << trainer.stepIndex() << ")\n";
     }
     rs.recipe = recipe;
