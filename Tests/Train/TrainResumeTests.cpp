@@ -1,6 +1,7 @@
 // `mambafx train --resume` and the end of a run: a resumed command must have the run's recipe and
 // data (TrainRecipe.h), a run that has done its epochs trains nothing, --max-minutes stops with a
-// checkpoint only while steps remain, and a model that learned nothing is called out.
+// checkpoint only while steps remain, and a model that learned nothing is called out; the
+// checkpoint and run-state files are never replaced unasked nor half-written.
 #include "TrainAppSupport.h"
 
 #include <train/TrainRecipe.h>
@@ -194,4 +195,89 @@ TEST_CASE("train: the default description names the target, and a checkpoint giv
     } catch (const ModelError& e) {
         CHECK_THAT(std::string(e.what()), !Catch::Contains("training checkpoint"));
     }
+}
+
+TEST_CASE("train: an existing checkpoint is not replaced without --resume or --overwrite", "[train]") {
+    TempDir dir;
+    const auto in = noise(48000 * 6, 0.3f, 11);
+    writeWav(dir.file("in.wav"), in);
+    writeWav(dir.file("t.wav"), device(in, 4.0, 0));
+    const std::string out = dir.file("m.safetensors"), ckpt = out + ".ckpt";
+    REQUIRE(runTrain(dir.file("in.wav"), dir.file("t.wav"), out, {"--seed", "2"}).code == 0); // another seed: another checkpoint
+    // What a run stopped by Ctrl-C before its first epoch ended leaves: a checkpoint, no model.
+    fs::remove(out);
+    auto bytes = [](const std::string& p) {
+        std::ifstream f(p, std::ios::binary);
+        return std::vector<char>((std::istreambuf_iterator<char>(f)), {});
+    };
+    const auto before = bytes(ckpt);
+    const auto r = runTrain(dir.file("in.wav"), dir.file("t.wav"), out);
+    CHECK(r.code == apps::kExitUsage);
+    CHECK_THAT(r.err, Catch::Contains(ckpt + " exists") && Catch::Contains("--resume") && Catch::Contains("--overwrite"));
+    CHECK(bytes(ckpt) == before);
+    CHECK_FALSE(fs::exists(out));
+    // Either option goes on: --resume continues it, --overwrite starts again.
+    CHECK(runTrain(dir.file("in.wav"), dir.file("t.wav"), out, {"--resume", "--epochs", "2", "--seed", "2"}).code == 0);
+    CHECK(runTrain(dir.file("in.wav"), dir.file("t.wav"), out, {"--overwrite"}).code == 0);
+    CHECK(fs::exists(out));
+}
+
+TEST_CASE("train: checkpoint files are written whole, and --resume needs the run state", "[train]") {
+    TempDir dir;
+    const auto in = noise(48000 * 6, 0.3f, 13);
+    writeWav(dir.file("in.wav"), in);
+    writeWav(dir.file("t.wav"), device(in, 4.0, 0));
+    const std::string out = dir.file("m.safetensors"), state = out + ".ckpt.json";
+    REQUIRE(runTrain(dir.file("in.wav"), dir.file("t.wav"), out).code == 0);
+    CHECK(tempFiles(dir.path).empty());
+    // The run state is JSON holding the model's validation ESR.
+    std::ifstream sf(state);
+    const auto j = nlohmann::json::parse(sf);
+    CHECK(j.at("best_validation_esr").get<double>() == Approx(std::stod(loadModel(out).metadata.at("validation_esr"))).margin(1e-6));
+    CHECK(j.at("train_seconds").get<double>() >= 0);
+    const std::string saved = j.dump();
+
+    auto resume = [&]() { return runTrain(dir.file("in.wav"), dir.file("t.wav"), out, {"--resume", "--epochs", "2"}); };
+    SECTION("a missing run state") {
+        fs::remove(state);
+        const auto r = resume();
+        CHECK(r.code == apps::kExitFailure);
+        CHECK_THAT(r.err, Catch::Contains("the run state " + state + " is missing") && Catch::Contains("--overwrite"));
+    }
+    SECTION("a truncated run state") {
+        writeText(state, saved.substr(0, saved.size() / 2));
+        const auto r = resume();
+        CHECK(r.code == apps::kExitFailure);
+        CHECK_THAT(r.err, Catch::Contains("the run state " + state + " is damaged"));
+        writeText(state, "");
+        CHECK(resume().code == apps::kExitFailure);
+    }
+    SECTION("the two-number run state of earlier versions still resumes") {
+        writeText(state, "0.5 12.5\n");
+        CHECK(resume().code == 0);
+    }
+    SECTION("a checkpoint that cannot be moved into place leaves no temporary file") {
+        // A non-empty folder where the checkpoint goes: the rename fails.
+        fs::remove(out + ".ckpt");
+        fs::create_directories(out + ".ckpt/keep");
+        const auto r = runTrain(dir.file("in.wav"), dir.file("t.wav"), out, {"--overwrite"});
+        CHECK(r.code != 0);
+        CHECK_THAT(r.err, Catch::Contains(out + ".ckpt"));
+        CHECK(tempFiles(dir.path).empty());
+    }
+}
+
+TEST_CASE("train: writeFileAtomically replaces a file whole and never leaves its temporary file", "[train]") {
+    TempDir dir;
+    const std::string p = dir.file("f.bin");
+    apps::train::writeFileAtomically(p, "first", "the test file");
+    apps::train::writeFileAtomically(p, "second", "the test file");
+    std::ifstream f(p, std::ios::binary);
+    CHECK(std::string((std::istreambuf_iterator<char>(f)), {}) == "second");
+    fs::create_directories(dir.file("folder/inside"));
+    CHECK_THROWS_WITH(apps::train::writeFileAtomically(dir.file("folder"), "x", "the test file"),
+                      Catch::Contains("cannot write the test file " + dir.file("folder")));
+    CHECK_THROWS_WITH(apps::train::writeFileAtomically(dir.file("no/such/f.bin"), "x", "the test file"),
+                      Catch::Contains("cannot create") && Catch::Contains("writable"));
+    CHECK(tempFiles(dir.path).empty());
 }
