@@ -206,23 +206,20 @@ TEST_CASE("a WAV file cut short is rendered as far as it goes, with a note sayin
     TempDir dir;
     const auto modelPath = saveTestModel(makeModel(smallConfig(48000.0), 36), dir / "m.safetensors");
     writeAudio(dir / "whole.wav", noiseSignal(48000, 4), 1, 48000, kFloatWav);
-    {   // the first 0.25 s of samples only, the header unchanged (a copy or a recording cut short)
+    // whole.wav less its last `drop` samples, the header unchanged (a copy or a recording cut short)
+    const auto writeCut = [&](const char* name, std::size_t drop) {
         std::ifstream f(dir / "whole.wav", std::ios::binary);
         std::vector<char> bytes((std::istreambuf_iterator<char>(f)), {});
-        bytes.resize(bytes.size() - 36000 * sizeof(float));
-        std::ofstream(dir / "cut.wav", std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    }
+        bytes.resize(bytes.size() - drop * sizeof(float));
+        std::ofstream(dir / name, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    };
+    writeCut("cut.wav", 36000); // the first 0.25 s of samples only
     const auto cut = runMambafx({"render", "--model", modelPath.string(), (dir / "cut.wav").string(), "-o", (dir / "cut-out.wav").string()});
     INFO(cut.err);
     CHECK(cut.code == 0);
     CHECK_THAT(cut.err, Contains("cut.wav: the file is cut short: its header promises 1.00 s, 0.25 s are there"));
     CHECK(readAudio(dir / "cut-out.wav").frames() == 12000);
-    {   // the header alone
-        std::ifstream f(dir / "whole.wav", std::ios::binary);
-        std::vector<char> bytes((std::istreambuf_iterator<char>(f)), {});
-        bytes.resize(bytes.size() - 48000 * sizeof(float));
-        std::ofstream(dir / "empty.wav", std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    }
+    writeCut("empty.wav", 48000); // the header alone
     const auto empty = runMambafx({"render", "--model", modelPath.string(), (dir / "empty.wav").string(), "-o", (dir / "empty-out.wav").string()});
     INFO(empty.err);
     CHECK(empty.code == 0);
