@@ -170,12 +170,24 @@ void AudioStream::close() {
 }
 
 int AudioStream::rtCallback(void* out, void* in, unsigned n, double, unsigned status, void* user) {
+    // libjack runs this callback on a thread whose cancellation type is asynchronous (measured: JACK2
+    // 1.9.21 of Debian 12), and cancels that thread when the client is closed (pthread_cancel, e.g.
+    // when RtAudio closes the stream from its own thread after the server quit). A cancel landing
+    // inside the noexcept audioBlock() would unwind through it and end the process in std::terminate
+    // ("terminate called without an active exception", which an intermittent abort at server
+    // shutdown printed; not reproduced on the machine where this guard was added, so whether it was
+    // this is not proven). So no cancellation inside this callback: one that arrives meanwhile stays
+    // pending and acts when the old state comes back at the end, outside the model and after the gate
+    // is left. (Both calls flip a flag in the thread descriptor: no system call, no lock.)
+    int cancelState = PTHREAD_CANCEL_ENABLE;
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancelState);
     auto* gate = static_cast<Gate*>(user);
     gate->inside.fetch_add(1);
     AudioStream* self = gate->owner.load();
     if (!self) { // abandoned: silence, and nothing of the session is touched
         std::fill_n(static_cast<float*>(out), static_cast<std::size_t>(gate->outputChannels) * n, 0.0f);
         gate->inside.fetch_sub(1);
+        pthread_setcancelstate(cancelState, nullptr);
         return 0;
     }
     if (self->schedPolicy_.load(std::memory_order_relaxed) < 0) {
@@ -197,6 +209,7 @@ int AudioStream::rtCallback(void* out, void* in, unsigned n, double, unsigned st
     for (int c = 0; c < self->outputChannels_; ++c) outPtr[c] = outBase + static_cast<std::size_t>(c) * n;
     self->callback_->audioBlock(inPtr, outPtr, static_cast<int>(n), status != 0);
     gate->inside.fetch_sub(1);
+    pthread_setcancelstate(cancelState, nullptr); // a pending cancellation acts here
     return 0;
 }
 
