@@ -9,7 +9,8 @@
 //                     [--max-seconds S]             (stop after S s; with --steps auto the cosine schedule
 //                                                   is sized from the first steps' rate to end within S)
 //                     [--init-model FILE]           (fine-tune: start from a model's weights, fresh optimiser;
-//                                                   with more --layers than FILE, deepen it: new layers start as identity)
+//                                                   with more --layers than FILE, deepen it: new layers start as identity;
+//                                                   with a larger --d-state, widen its SSMs: new states start silent)
 #include "Model/ModelFile.h"
 #include "Model/RandomModel.h"
 #include "Train/Deepen.h"
@@ -119,10 +120,11 @@ static int run(int argc, char** argv) {
         from = loadModel(initModel);
         Config same = c;
         same.nLayers = from.config.nLayers;
+        same.dState = from.config.dState;
         same.sampleRate = from.config.sampleRate;
-        if (from.config.toJson() != same.toJson() || from.config.nLayers > c.nLayers) {
+        if (from.config.toJson() != same.toJson() || from.config.nLayers > c.nLayers || from.config.dState > c.dState) {
             std::cerr << "--init-model " << initModel << " is " << from.config.summary() << ", not the " << c.summary()
-                      << " asked for: pass its --d-model, --d-state, --expand, --d-conv and at least its --layers\n";
+                      << " asked for: pass its --d-model, --expand, --d-conv and at least its --layers and --d-state\n";
             return 2;
         }
     }
@@ -139,15 +141,18 @@ static int run(int argc, char** argv) {
     for (auto& w : init.weights.embeddingWeight) w *= static_cast<float>(embScale);
     for (auto& w : init.weights.embeddingBias) w *= static_cast<float>(embBias);
     if (headZero) for (auto& w : init.weights.headWeight) w = 0.0f;
-    std::string deepenNote;
+    std::string growNote;
     if (!initModel.empty()) {
         if (from.config.sampleRate != c.sampleRate) {
             std::cerr << "--init-model " << initModel << " is a " << from.config.sampleRate << " Hz model; the data is " << rate << " Hz\n";
             return 2;
         }
-        // more --layers than the model has: deepen it (new layers start as the identity, Train/Deepen.h)
-        init.weights = deepened(from, c.nLayers, o.seed, &deepenNote).weights;
-        if (!deepenNote.empty()) std::cerr << deepenNote << "\n";
+        // a larger --d-state than the model has: widen its SSMs (new states start silent); more
+        // --layers: deepen it (new layers start as the identity; both Train/Deepen.h)
+        std::string widenNote;
+        init.weights = deepened(widenedState(from, c.dState, o.seed, &widenNote), c.nLayers, o.seed, &growNote).weights;
+        if (!widenNote.empty()) growNote = growNote.empty() ? widenNote : widenNote + "; " + growNote;
+        if (!growNote.empty()) std::cerr << growNote << "\n";
         std::cerr << "starting from the weights of " << initModel << "\n";
     }
     std::string notice;
@@ -235,7 +240,7 @@ static int run(int argc, char** argv) {
                                  ", seed " + std::to_string(o.seed);
             if (!initModel.empty())
                 m.metadata["init"] = "fine-tuned from the weights of " + initModel + " (fresh Adam state" +
-                                     (deepenNote.empty() ? "" : "; " + deepenNote) + ")";
+                                     (growNote.empty() ? "" : "; " + growNote) + ")";
             m.metadata["validation_note"] = "ESR over the whole val_input/val_target pair (32 s), state from zero at the file's start; "
                                             "validation_esr_rest: the same from the model's rest state (its state under silence), "
                                             "where mambafx render, mambafx live and the plugin start";

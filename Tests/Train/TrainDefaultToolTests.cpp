@@ -79,13 +79,15 @@ TEST_CASE("mfx_train_default --init-model: another shape or a bad file is refuse
     Paths p;
     p.data = p.dir / "no-such-data"; // the shape check comes first, so no data set is needed
     const int layers = loadModel(p.model.string()).config.nLayers;
-    for (const auto& extra : std::vector<std::vector<std::string>>{{"--layers", std::to_string(layers - 2)}, {"--d-model", "16"}}) {
+    const int dState = loadModel(p.model.string()).config.dState;
+    for (const auto& extra : std::vector<std::vector<std::string>>{
+             {"--layers", std::to_string(layers - 2)}, {"--d-model", "16"}, {"--d-state", std::to_string(dState - 1)}}) {
         auto args = oneQuietStep(p, p.dir / "refused.safetensors");
         args.insert(args.end(), extra.begin(), extra.end());
         const ToolRun r = runTool(args);
         INFO(r.output);
         CHECK(r.code == 2);
-        CHECK(r.output.find("pass its --d-model, --d-state, --expand, --d-conv and at least its --layers") != std::string::npos);
+        CHECK(r.output.find("pass its --d-model, --expand, --d-conv and at least its --layers and --d-state") != std::string::npos);
         CHECK_FALSE(fs::exists(p.dir / "refused.safetensors"));
     }
     // a file that is not a model: its loader's message, exit 1, no crash
@@ -103,7 +105,7 @@ TEST_CASE("mfx_train_default --init-model: another shape or a bad file is refuse
     CHECK_FALSE(fs::exists(p.dir / "refused.safetensors"));
 }
 
-TEST_CASE("mfx_train_default --init-model: fine-tunes from or deepens the shipped model, starting at its ESR", "[train]") {
+TEST_CASE("mfx_train_default --init-model: fine-tunes from, deepens or widens the shipped model, starting at its ESR", "[train]") {
     Paths p;
     if (!fs::exists(p.data / "val_input.flac")) {
         WARN("amp-capture data not found at " << p.data.string() << ": fine-tuning from --init-model is not exercised");
@@ -155,6 +157,28 @@ TEST_CASE("mfx_train_default --init-model: fine-tunes from or deepens the shippe
         const auto& orig = shipped.weights.layers[static_cast<std::size_t>(first - 1)].ALog;
         REQUIRE(kept.size() == orig.size());
         for (std::size_t k = 0; k < kept.size(); ++k) CHECK(kept[k] == Approx(orig[k]).margin(1e-5));
+    }
+    SECTION("a larger dState: the trained states kept, the new ones start silent (C at zero)") {
+        const int N0 = shipped.config.dState, N = 2 * N0;
+        const fs::path out = p.dir / "wide.safetensors";
+        auto args = oneQuietStep(p, out);
+        args.insert(args.end(), {"--layers", std::to_string(layers), "--d-state", std::to_string(N)});
+        const ToolRun r = runTool(args);
+        INFO(r.output);
+        REQUIRE(r.code == 0);
+        CHECK(r.output.find("widened from dState " + std::to_string(N0) + " to " + std::to_string(N)) != std::string::npos);
+        const double esr = firstValidationEsr(r.output);
+        CHECK(std::fabs(esr - claimed) <= 0.02 * claimed);
+        const Model m = loadModel(out.string());
+        REQUIRE(m.config.dState == N);
+        CHECK(m.metadata.at("init").find("widened from dState " + std::to_string(N0) + " to " + std::to_string(N)) != std::string::npos);
+        // C rows of the new states (x_proj rows dtRank + N + n, n >= N0) still ~0 after one tiny step
+        const auto P = static_cast<std::size_t>(m.config.dInner()), R = static_cast<std::size_t>(m.config.dtRank);
+        float worst = 0;
+        for (const auto& L : m.weights.layers)
+            for (std::size_t n = static_cast<std::size_t>(N0); n < static_cast<std::size_t>(N); ++n)
+                for (std::size_t i = 0; i < P; ++i) worst = std::max(worst, std::fabs(L.xProj[(R + static_cast<std::size_t>(N) + n) * P + i]));
+        CHECK(worst <= 1e-5f);
     }
 }
 
