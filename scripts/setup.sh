@@ -32,6 +32,8 @@ packages=(
     libhwy-dev nlohmann-json3-dev libsamplerate0-dev libkissfft-dev
     # command-line app and tests
     libsndfile1-dev libcli11-dev catch2 sox
+    # benchmarks: the NAM WaveNet reference (Tests/Bench)
+    libeigen3-dev
     # plugin (Debian's JUCE 7.0.5 and what its GUI/audio modules need; see ../shared/notes/debian-juce.md)
     juce-modules-source juce-tools libx11-dev libxrandr-dev libxinerama-dev libxcursor-dev libxext-dev
     libfreetype-dev libfontconfig1-dev libasound2-dev libflac-dev libvorbis-dev libogg-dev libpng-dev libjpeg-dev
