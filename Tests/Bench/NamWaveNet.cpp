@@ -11,6 +11,8 @@ std::vector<NamArrayConfig> namStandard() {
     return {{1, 1, 16, 8, 3, d, false}, {16, 1, 8, 1, 3, d, true}};
 }
 
+bool cpuHasAvx2Fma() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
+
 int NamWeights::parameterCount() const {
     std::size_t n = 0;
     for (const auto& a : arrays) {

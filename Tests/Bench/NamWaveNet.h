@@ -54,10 +54,16 @@ public:
     virtual void process(const float* in, float* out, int n) = 0; // any n; state carries over
     virtual void reset() = 0;                                     // zero history
 };
-// The block implementation compiled for the baseline x86-64 target (SSE2, as a plain build of NAM),
-// and with AVX2 + FMA (nullptr where the CPU lacks them). maxBlock: the largest block per Eigen pass.
-std::unique_ptr<NamWaveNet> makeNamBaseline(const NamWeights& w, int maxBlock);
-std::unique_ptr<NamWaveNet> makeNamAvx2(const NamWeights& w, int maxBlock);
+// The block implementation (NamWaveNetBlock.cpp), which each executable compiles for one target: the
+// baseline x86-64 (SSE2, as a plain build of NAM) or AVX2 + FMA. One target per executable, because
+// Eigen's templates instantiated with different instruction sets in one program would be merged by the
+// linker (one definition each), so one build would silently run the other's code. maxBlock: the
+// largest block per Eigen pass.
+std::unique_ptr<NamWaveNet> makeNamBlock(const NamWeights& w, int maxBlock); // nullptr where !namBuildRunsHere()
+extern const char* const kNamBuildName; // "baseline x86-64 build" or "AVX2 + FMA build"
+extern const bool kNamBuildNeedsAvx2;   // data, not code: read before any AVX2 code runs
+bool cpuHasAvx2Fma();                   // (NamWaveNet.cpp, baseline code)
+inline bool namBuildRunsHere() { return !kNamBuildNeedsAvx2 || cpuHasAvx2Fma(); }
 
 // The same network one sample at a time with plain loops over the whole signal (zero history), in
 // double: the reference the block implementations are tested against.

@@ -1,17 +1,12 @@
-// NamWaveNet.h's block implementation (Eigen), compiled once per target: MFX_NAM_TARGET names the
-// namespace and the factory (makeNamBaseline / makeNamAvx2), see CMakeLists.txt.
+// NamWaveNet.h's block implementation (Eigen), compiled into each executable for that executable's
+// target: as it is for the baseline, through NamWaveNetBlockAvx2.cpp with -mavx2 -mfma.
 #include "NamWaveNet.h"
 
 #include <Eigen/Core>
 
 #include <algorithm>
 
-#ifndef MFX_NAM_TARGET
-#error "define MFX_NAM_TARGET"
-#endif
-
 namespace mfx::bench {
-namespace MFX_NAM_TARGET {
 namespace {
 
 using Mat = Eigen::MatrixXf;
@@ -145,15 +140,18 @@ private:
 };
 
 } // namespace
-} // namespace MFX_NAM_TARGET
 
-#define MFX_NAM_CAT2(a, b) a##b
-#define MFX_NAM_CAT(a, b) MFX_NAM_CAT2(a, b)
-std::unique_ptr<NamWaveNet> MFX_NAM_CAT(makeNam, MFX_NAM_FACTORY)(const NamWeights& w, int maxBlock) {
-#ifdef MFX_NAM_NEEDS_AVX2
-    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return nullptr;
+#ifdef MFX_NAM_AVX2
+const char* const kNamBuildName = "AVX2 + FMA build";
+const bool kNamBuildNeedsAvx2 = true;
+#else
+const char* const kNamBuildName = "baseline x86-64 build";
+const bool kNamBuildNeedsAvx2 = false;
 #endif
-    return std::make_unique<MFX_NAM_TARGET::Block>(w, maxBlock);
+
+std::unique_ptr<NamWaveNet> makeNamBlock(const NamWeights& w, int maxBlock) {
+    if (!namBuildRunsHere()) return nullptr;
+    return std::make_unique<Block>(w, maxBlock);
 }
 
 } // namespace mfx::bench
