@@ -23,7 +23,8 @@ Model deepened(const Model& trained, int nLayers, std::uint64_t seed, std::strin
 // Every layer's SSM widened from the trained dState to `dState` states per channel: the trained
 // states keep their A_log and their B and C rows of x_proj; each new state n gets the reference
 // initialisation (S4D-real A_log = log(n + 1), B rows from randomModel with `seed`) and a C row of
-// zeros, so y = C h + D x gains only exact zeros and the output is unchanged bit for bit, while the
+// zeros, so y = C h + D x gains only exact zeros and the output is unchanged (bit for bit in the
+// float64 reference and the CPU engine, which add the states in order; tested), while the
 // new C rows' gradient (dL/dy h_n, h_n driven by the non-zero B) is not zero, so training can use
 // them. Throws ModelError if dState is smaller than the trained model's. `note` (if given) receives
 // e.g. "widened from dState 4 to 8 (new states: reference init, C at zero)"; empty when unchanged.

@@ -1,6 +1,7 @@
 // train::widenedState (Source/Train/Deepen.h): the model with more SSM states computes exactly what
 // the trained one did, keeps every trained value, gives the new states the reference init with C at
 // zero, and the new C rows get a non-zero gradient (so training can use them).
+#include "SameFunction.h"
 #include "TestSignals.h"
 
 #include <Engine/RealtimeEngine.h>
@@ -97,15 +98,8 @@ TEST_CASE("widening the state keeps the trained values and the output, bit for b
             }
             // the same function: float64 reference and real-time engine, bit for bit (the new
             // states' C is zero, so C h gains exact zeros)
+            test::checkSameFunction(trained, m, seed);
             const std::vector<float> in = test::mixedSignal(3000, seed);
-            ReferenceState s0(trained.config), s1(m.config);
-            CHECK(referenceForward(trained, in.data(), nullptr, in.size(), s0) ==
-                  referenceForward(m, in.data(), nullptr, in.size(), s1));
-            std::vector<float> o0(in.size()), o1(in.size());
-            RealtimeEngine e0(trained, 1), e1(m, 1);
-            e0.process(in.data(), o0.data(), static_cast<int>(in.size()));
-            e1.process(in.data(), o1.data(), static_cast<int>(in.size()));
-            CHECK(test::bitwiseEqual(o0, o1));
             // the new C rows learn: their gradient is non-zero in every layer
             const std::vector<float> shortIn(in.begin(), in.begin() + 256);
             const std::vector<double> g = gradient(m, shortIn);
