@@ -60,6 +60,12 @@ std::string cpuName() {
 } // namespace
 
 int main(int argc, char** argv) {
+    // first: before any code that the linker may have taken from the AVX2 object runs
+    if (!mfx::bench::namBuildRunsHere()) {
+        std::fprintf(stderr, "mfx_nam_bench: this CPU lacks the instructions of the NAM %s; run mfx_nam_bench instead\n",
+                     mfx::bench::kNamBuildName);
+        return 1;
+    }
     std::string modelPath = std::string(MFX_SOURCE_DIR) + "/Resources/Models/default.safetensors";
     double seconds = 2.0;
     int repeat = 3;
@@ -88,11 +94,6 @@ int main(int argc, char** argv) {
     const mfx::bench::NamWeights namW = mfx::bench::randomNamWeights(mfx::bench::namStandard(), 1);
     const std::vector<int> blocks{64, 512, 4096};
     const int maxBlock = 4096;
-    if (!mfx::bench::namBuildRunsHere()) {
-        std::fprintf(stderr, "mfx_nam_bench: this CPU lacks the instructions of the NAM %s; run mfx_nam_bench instead\n",
-                     mfx::bench::kNamBuildName);
-        return 1;
-    }
     auto nam = mfx::bench::makeNamBlock(namW, maxBlock);
     mfx::RealtimeEngine engine(model, 1);
 

@@ -33,6 +33,11 @@ struct Array {
     Mat rechannel, headRechannel; // (channels, inputSize), (headSize, channels)
     Vec headBias;                 // (headSize) or empty
     std::vector<Layer> layers;
+    // scratch, allocated once (as NAM's own buffers): a block uses the first n columns
+    Mat z;      // (channels, maxBlock) a layer's activation
+    Mat headIn; // (channels, maxBlock) the head accumulator
+    Mat x;      // (channels, maxBlock) the last layer's output
+    Mat head;   // (headSize, maxBlock) the head output
 };
 
 class Block final : public NamWaveNet {
@@ -59,6 +64,10 @@ public:
                 L.history = Mat::Zero(c.channels, (c.kernelSize - 1) * L.dilation + ring_);
                 ar.layers.push_back(std::move(L));
             }
+            ar.z = Mat::Zero(c.channels, maxBlock_);
+            ar.headIn = Mat::Zero(c.channels, maxBlock_);
+            ar.x = Mat::Zero(c.channels, maxBlock_);
+            ar.head = Mat::Zero(c.headSize, maxBlock_);
             arrays_.push_back(std::move(ar));
         }
         reset();
@@ -83,17 +92,23 @@ public:
 private:
     void block(const float* in, float* out, int n) {
         const Eigen::Map<const Eigen::RowVectorXf> cond(in, n); // (1, n): the condition of every layer
-        Mat x, head, z;                                          // (channels, n), (headSize or channels, n)
-        Mat headIn;                                              // (channels, n): the array's head accumulator
         for (std::size_t a = 0; a < arrays_.size(); ++a) {
             Array& ar = arrays_[a];
-            const int ch = ar.c.channels, K = ar.c.kernelSize;
-            if (a == 0) headIn = Mat::Zero(ch, n);
-            else headIn = head; // the previous array's head output (its headSize equals this array's channels)
-            // the first layer's input: rechannel(input), or rechannel(previous array's last x)
+            const int K = ar.c.kernelSize;
+            auto z = ar.z.leftCols(n);           // (channels, n)
+            auto headIn = ar.headIn.leftCols(n); // (channels, n)
+            auto x = ar.x.leftCols(n);           // (channels, n)
+            // the head starts at zero, or at the previous array's head output (its headSize equals
+            // this array's channels); the first layer's input is rechannel(input), or rechannel of
+            // the previous array's last x
             Layer& first = ar.layers.front();
-            if (a == 0) first.history.middleCols(first.pos, n).noalias() = ar.rechannel * cond;
-            else first.history.middleCols(first.pos, n).noalias() = ar.rechannel * x;
+            if (a == 0) {
+                headIn.setZero();
+                first.history.middleCols(first.pos, n).noalias() = ar.rechannel * cond;
+            } else {
+                headIn = arrays_[a - 1].head.leftCols(n);
+                first.history.middleCols(first.pos, n).noalias() = ar.rechannel * arrays_[a - 1].x.leftCols(n);
+            }
             for (std::size_t l = 0; l < ar.layers.size(); ++l) {
                 Layer& L = ar.layers[l];
                 const auto xin = L.history.middleCols(L.pos, n);
@@ -102,7 +117,7 @@ private:
                     z.noalias() += L.conv[static_cast<std::size_t>(k)] * L.history.middleCols(L.pos - (K - 1 - k) * L.dilation, n);
                 z.colwise() += L.convBias;
                 z.noalias() += L.mixin * cond;
-                z = z.array().tanh();
+                z = z.array().tanh().matrix();
                 headIn += z;
                 if (l + 1 < ar.layers.size()) {
                     Layer& next = ar.layers[l + 1];
@@ -117,10 +132,11 @@ private:
                 }
             }
             for (auto& L : ar.layers) advance(L, K, n);
+            auto head = ar.head.leftCols(n); // (headSize, n)
             head.noalias() = ar.headRechannel * headIn;
             if (ar.c.headBias) head.colwise() += ar.headBias;
         }
-        Eigen::Map<Eigen::RowVectorXf>(out, n) = kNamHeadScale * head.row(0);
+        Eigen::Map<Eigen::RowVectorXf>(out, n) = kNamHeadScale * arrays_.back().head.leftCols(n).row(0);
     }
 
     // past the block; when the next block would not fit, the last (K-1) d inputs move to the front
