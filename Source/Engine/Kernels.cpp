@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <strings.h>
 
 HWY_BEFORE_NAMESPACE();
 namespace mfx::kernels::HWY_NAMESPACE {
@@ -242,8 +243,30 @@ void silu(const float* x, float* y, std::size_t n) noexcept { HWY_DYNAMIC_DISPAT
 
 // Highway lists better targets at lower bits; dynamic dispatch picks the best supported one.
 const char* targetName() noexcept {
-    const int64_t targets = hwy::SupportedTargets() & HWY_TARGETS;
+    const int64_t supported = hwy::SupportedTargets();
+    // Highway 1.0.3's SupportedTargets() points dispatch at every detected target again, before
+    // applying DisableTargets (its callers are to update once more): without this, asking for the
+    // name undid limitTargets()
+    hwy::GetChosenTarget().Update(supported);
+    const int64_t targets = supported & HWY_TARGETS;
     return hwy::TargetName(targets & -targets);
+}
+
+bool limitTargets(const char* name, const char** available) noexcept {
+    static char list[256]; // the names, for the caller's message; written before any return
+    list[0] = '\0';
+    int64_t found = 0;
+    for (const int64_t t : hwy::SupportedAndGeneratedTargets()) {
+        const char* n = hwy::TargetName(t);
+        if (list[0]) std::strncat(list, ", ", sizeof list - std::strlen(list) - 1);
+        std::strncat(list, n, sizeof list - std::strlen(list) - 1);
+        if (strcasecmp(n, name) == 0) found = t;
+    }
+    if (available) *available = list;
+    if (!found) return false;
+    hwy::DisableTargets(found - 1); // every better target (the lower bits)
+    hwy::GetChosenTarget().Update(hwy::SupportedTargets());
+    return true;
 }
 
 } // namespace mfx::kernels

@@ -324,3 +324,15 @@ TEST_CASE("mambafx bench measures every block size and the offline path, fastest
     CHECK_THAT(r.out, Contains("offline lanes") && Contains("offline chunked") && Contains("x real time"));
     CHECK(runMambafx({"bench", "--repeat", "0"}).code == 2);
 }
+
+TEST_CASE("mambafx bench --simd runs the engines on the SIMD target asked for, and names the ones there are", "[apps]") {
+    // scalar code is compiled into every build and runs on every CPU
+    const auto r = runMambafx({"bench", "--quick", "--seconds", "0.05", "--threads", "1", "--simd", "scalar"});
+    INFO(r.out << r.err);
+    REQUIRE(r.code == 0);
+    CHECK_THAT(r.out, Contains("SIMD target SCALAR"));
+    CHECK_THAT(r.out, Contains("block   64 :"));
+    const auto bad = runMambafx({"bench", "--quick", "--seconds", "0.05", "--simd", "avx9000"});
+    CHECK(bad.code != 0);
+    CHECK_THAT(bad.err, Contains("--simd avx9000: not a SIMD target") && Contains("SCALAR"));
+}

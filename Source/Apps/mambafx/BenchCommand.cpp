@@ -35,6 +35,7 @@ struct BenchOptions {
     int threads = 0;
     int repeat = 1;
     std::string model;
+    std::string simd; // --simd: dispatch limited to this target
 };
 
 double cpuSeconds(clockid_t clock) {
@@ -131,6 +132,12 @@ void benchModel(const Model& model, const BenchOptions& o) {
 }
 
 void runBench(const BenchOptions& o) {
+    if (!o.simd.empty()) {
+        const char* available = "";
+        if (!kernels::limitTargets(o.simd.c_str(), &available))
+            throw Failure("--simd " + o.simd + ": not a SIMD target of this build that this CPU supports (these are: " +
+                          std::string(available) + ")");
+    }
     std::printf("mambafx bench: %s, SIMD target %s, %u hardware threads\n", cpuName().c_str(), kernels::targetName(),
                 std::thread::hardware_concurrency());
     std::printf("ns/sample = thread CPU time per sample (wall time in brackets); x real time at 48 kHz%s\n\n",
@@ -165,6 +172,7 @@ void addBenchCommand(CLI::App& app) {
     cmd->add_option("--threads", o->threads, "Threads for the offline path (0: all)")->check(CLI::Range(0, 256));
     cmd->add_option("--repeat", o->repeat, "Runs per measurement: the fastest is printed, and the median (default 1)")
         ->check(CLI::Range(1, 100));
+    cmd->add_option("--simd", o->simd, "Run the engines on this SIMD target instead of the best one (e.g. AVX2, SSE4)");
     cmd->callback([o] {
         try {
             runBench(*o);
