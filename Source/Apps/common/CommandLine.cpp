@@ -1,6 +1,8 @@
 // The mambafx top-level app: version string, error-to-exit-code mapping.
 #include "CommandLine.h"
 
+#include "CrashReport.h"
+
 #include "Errors.h"
 
 #include <Backend/Backend.h>
@@ -59,6 +61,7 @@ void printError(const std::string& message) { std::cerr << "error: " << message 
 void printNote(const std::string& message) { std::cerr << "note: " << message << std::endl; }
 
 int runApp(CLI::App& app, int argc, const char* const* argv) {
+    installTerminateHandler();
     try {
         // A mistyped command: name it (CLI11 would only say that a subcommand is required).
         if (argc > 1 && argv[1][0] != '-') {
