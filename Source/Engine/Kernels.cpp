@@ -208,6 +208,8 @@ void SiluArray(const float* x, float* y, std::size_t n) {
     const DF d;
     for (std::size_t i = 0; i < n; i += hn::Lanes(d)) hn::StoreU(Silu(d, hn::LoadU(d, x + i)), d, y + i);
 }
+const char* DispatchedTarget() { return hwy::TargetName(HWY_TARGET); } // the target this copy was compiled for
+
 void ScanDecayArray(const float* x, float* y, std::size_t n) {
     const DF d;
     const auto scale = hn::Set(d, MFX_SCAN_TABLE ? 16.0f : 1.0f); // as ScanA scales A
@@ -227,6 +229,7 @@ HWY_EXPORT(ExpArray);
 HWY_EXPORT(Exp2Array);
 HWY_EXPORT(ScanDecayArray);
 HWY_EXPORT(SiluArray);
+HWY_EXPORT(DispatchedTarget);
 
 void runBlock(const PreparedModel& pm, ChannelState& st, BlockScratch& s, const BlockIo& io, Executor* ex) noexcept {
     HWY_DYNAMIC_DISPATCH(RunBlock)(pm, st, s, io, ex);
@@ -242,17 +245,12 @@ void scanDecay(const float* x, float* y, std::size_t n) noexcept { HWY_DYNAMIC_D
 void silu(const float* x, float* y, std::size_t n) noexcept { HWY_DYNAMIC_DISPATCH(SiluArray)(x, y, n); }
 
 // Highway lists better targets at lower bits; dynamic dispatch picks the best supported one.
-const char* targetName() noexcept {
-    const int64_t supported = hwy::SupportedTargets();
-    // Highway 1.0.3's SupportedTargets() points dispatch at every detected target again, before
-    // applying DisableTargets (its callers are to update once more): without this, asking for the
-    // name undid limitTargets()
-    hwy::GetChosenTarget().Update(supported);
-    const int64_t targets = supported & HWY_TARGETS;
-    return hwy::TargetName(targets & -targets);
-}
+// The name from a dispatched call: what the kernels really run, not what the CPU supports. (Computing
+// it from hwy::SupportedTargets() instead undid limitTargets(): Highway 1.0.3's SupportedTargets()
+// points dispatch at every detected target again before applying DisableTargets.)
+const char* targetName() noexcept { return HWY_DYNAMIC_DISPATCH(DispatchedTarget)(); }
 
-bool limitTargets(const char* name, const char** available) noexcept {
+bool limitTargets(const char* name, const char** available) {
     static char list[256]; // the names, for the caller's message; written before any return
     list[0] = '\0';
     int64_t found = 0;
@@ -263,7 +261,10 @@ bool limitTargets(const char* name, const char** available) noexcept {
         if (strcasecmp(n, name) == 0) found = t;
     }
     if (available) *available = list;
-    if (!found) return false;
+    if (!found) {
+        hwy::GetChosenTarget().Update(hwy::SupportedTargets()); // the listing reset dispatch (see targetName)
+        return false;
+    }
     hwy::DisableTargets(found - 1); // every better target (the lower bits)
     hwy::GetChosenTarget().Update(hwy::SupportedTargets());
     return true;

@@ -31,13 +31,13 @@ void scanDecay(const float* x, float* y, std::size_t n) noexcept;
 // Newton step); n a multiple of kLanes
 void silu(const float* x, float* y, std::size_t n) noexcept;
 
-// Name of the instruction set chosen at run time (e.g. "AVX3" = AVX-512, "AVX2").
+// Name of the instruction set the kernels run on (e.g. "AVX3" = AVX-512, "AVX2"), from a dispatched call.
 const char* targetName() noexcept;
 
-// Restricts run-time dispatch to `name` (a Highway target name, any case: "AVX2", "SSE4", ...) or
-// the best one below it that this CPU supports, for the whole process, e.g. to measure the path an
-// AVX2-only CPU takes on an AVX-512 one. Returns false (and changes nothing) if no compiled target
-// of that name exists or the CPU lacks it; `available` then lists the ones that do (best first).
-bool limitTargets(const char* name, const char** available = nullptr) noexcept;
+// Restricts run-time dispatch to `name` (a Highway target name, any case: "AVX2", "SSE4", ...) for
+// the whole process, e.g. to measure the path an AVX2-only CPU takes on an AVX-512 one. Returns false
+// (dispatch stays as it was) if this build has no such target or this CPU lacks it. `available`
+// (if given) receives the targets that are both, best first, in either case.
+bool limitTargets(const char* name, const char** available = nullptr);
 
 } // namespace mfx::kernels

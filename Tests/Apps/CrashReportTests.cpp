@@ -31,7 +31,8 @@ Died inChild(F body) {
     if (pid == 0) {
         ::dup2(fds[1], STDERR_FILENO);
         ::close(fds[0]);
-        ::signal(SIGABRT, SIG_DFL);
+        for (int sig : {SIGABRT, SIGSEGV, SIGILL, SIGFPE, SIGBUS, SIGTERM}) ::signal(sig, SIG_DFL); // not Catch2's
+        ::alarm(20); // a hung child ends, and the test fails on its signal
         mfx::apps::installTerminateHandler();
         body();
         ::_exit(0);
@@ -60,7 +61,7 @@ TEST_CASE("the apps' terminate handler names the cause, prints a backtrace and a
         INFO(d.err);
         CHECK(d.signal == SIGABRT);
         CHECK_THAT(d.err, Contains("internal error: the C++ runtime called std::terminate after an uncaught exception: a test exception"));
-        CHECK_THAT(d.err, Contains("backtrace:"));
+        CHECK_THAT(d.err, Contains("backtrace:") && Contains("[0x")); // frames with their addresses
         CHECK_THAT(d.err, Contains("please report it"));
     }
     SECTION("a joinable std::thread destroyed (no active exception)") {
@@ -71,6 +72,6 @@ TEST_CASE("the apps' terminate handler names the cause, prints a backtrace and a
         INFO(d.err);
         CHECK(d.signal == SIGABRT);
         CHECK_THAT(d.err, Contains("std::terminate without an active exception"));
-        CHECK_THAT(d.err, Contains("thread "));
+        CHECK_THAT(d.err, Contains("thread ") && Contains("[0x"));
     }
 }

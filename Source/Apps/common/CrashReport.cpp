@@ -1,9 +1,9 @@
 #include "CrashReport.h"
 
 #include <execinfo.h>
-#include <pthread.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -18,6 +18,11 @@ void say(const char* s) noexcept {
 }
 
 [[noreturn]] void onTerminate() noexcept {
+    // one report: a second thread terminating meanwhile (or this one again, from inside the handler)
+    // waits for the first report's abort()
+    static std::atomic<bool> reporting{false};
+    if (reporting.exchange(true))
+        for (;;) ::pause();
     say("\nmambafx: internal error: the C++ runtime called std::terminate");
     if (const std::exception_ptr e = std::current_exception()) {
         try {
@@ -33,7 +38,7 @@ void say(const char* s) noexcept {
         say(" without an active exception");
     }
     char line[96];
-    std::snprintf(line, sizeof line, "\nthread %lu, backtrace:\n", static_cast<unsigned long>(pthread_self()));
+    std::snprintf(line, sizeof line, "\nthread %ld (as gdb and core dumps number it), backtrace:\n", static_cast<long>(::gettid()));
     say(line);
     void* frames[64];
     const int n = backtrace(frames, 64);

@@ -135,8 +135,8 @@ void runBench(const BenchOptions& o) {
     if (!o.simd.empty()) {
         const char* available = "";
         if (!kernels::limitTargets(o.simd.c_str(), &available))
-            throw Failure("--simd " + o.simd + ": not a SIMD target of this build that this CPU supports (these are: " +
-                          std::string(available) + ")");
+            throw UsageError("--simd " + o.simd + ": not a SIMD target of this build that this CPU supports (these are: " +
+                             std::string(available) + ")");
     }
     std::printf("mambafx bench: %s, SIMD target %s, %u hardware threads\n", cpuName().c_str(), kernels::targetName(),
                 std::thread::hardware_concurrency());
@@ -172,10 +172,14 @@ void addBenchCommand(CLI::App& app) {
     cmd->add_option("--threads", o->threads, "Threads for the offline path (0: all)")->check(CLI::Range(0, 256));
     cmd->add_option("--repeat", o->repeat, "Runs per measurement: the fastest is printed, and the median (default 1)")
         ->check(CLI::Range(1, 100));
-    cmd->add_option("--simd", o->simd, "Run the engines on this SIMD target instead of the best one (e.g. AVX2, SSE4)");
+    cmd->add_option("--simd", o->simd, "Run the engines on this SIMD target instead of the best one (e.g. AVX2, SSE4)")
+        ->check(CLI::Validator([](std::string& v) { return v.empty() ? std::string("a SIMD target name, e.g. AVX2") : std::string(); },
+                               "TARGET"));
     cmd->callback([o] {
         try {
             runBench(*o);
+        } catch (const UsageError&) {
+            throw; // exit 2, as for any other bad option
         } catch (const std::exception& e) {
             throw Failure(e.what());
         }
