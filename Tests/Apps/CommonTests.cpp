@@ -3,6 +3,7 @@
 #include "AppTestUtil.h"
 
 #include <common/AudioFile.h>
+#include <common/CommandLine.h>
 #include <common/DefaultModel.h>
 #include <common/Errors.h>
 #include <common/PendingOutput.h>
@@ -13,6 +14,8 @@
 #include <sndfile.h>
 
 #include <fstream>
+#include <iostream>
+#include <sstream>
 
 using namespace mfx;
 using namespace mfx::apps;
@@ -139,4 +142,17 @@ TEST_CASE("render --progress draws a bar with x real-time and ETA on stderr", "[
                                     (dir / "b.wav").string()});
     REQUIRE(hidden.code == 0);
     CHECK(hidden.err.find("ETA") == std::string::npos); // stderr is not a terminal here
+}
+
+TEST_CASE("error and note messages get through a std::cerr that another thread left failed", "[apps]") {
+    // as after RtAudio's JACK-shutdown notice was cancelled mid-print on libjack's thread
+    std::ostringstream captured;
+    std::streambuf* old = std::cerr.rdbuf(captured.rdbuf());
+    std::cerr.setstate(std::ios::badbit);
+    printError("the audio system stopped the stream");
+    std::cerr.setstate(std::ios::failbit);
+    printNote("a note");
+    std::cerr.rdbuf(old);
+    std::cerr.clear();
+    CHECK(captured.str() == "error: the audio system stopped the stream\nnote: a note\n");
 }

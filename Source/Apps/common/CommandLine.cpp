@@ -57,8 +57,17 @@ CLI::Validator nonEmpty() {
     return CLI::Validator([](std::string& value) -> std::string { return value.empty() ? "is empty (an unset variable?); give a value, or leave the option out" : std::string(); }, "");
 }
 
-void printError(const std::string& message) { std::cerr << "error: " << message << std::endl; }
-void printNote(const std::string& message) { std::cerr << "note: " << message << std::endl; }
+// std::cerr may have been left failed by another thread: RtAudio prints its JACK-shutdown notice to it
+// from libjack's process thread, which RtAudio's own closing thread cancels asynchronously, and a
+// cancelled inserter sets badbit on the way out; every later message would then be lost. Clear it.
+void printError(const std::string& message) {
+    std::cerr.clear();
+    std::cerr << "error: " << message << std::endl;
+}
+void printNote(const std::string& message) {
+    std::cerr.clear();
+    std::cerr << "note: " << message << std::endl;
+}
 
 int runApp(CLI::App& app, int argc, const char* const* argv) {
     installTerminateHandler();

@@ -173,10 +173,13 @@ int AudioStream::rtCallback(void* out, void* in, unsigned n, double, unsigned st
     // libjack runs this callback on a thread whose cancellation type is asynchronous (measured: JACK2
     // 1.9.21 of Debian 12), and cancels that thread when the client is closed (pthread_cancel, e.g.
     // when RtAudio closes the stream from its own thread after the server quit). A cancel landing
-    // inside the noexcept audioBlock() would unwind through it and end the process in std::terminate
-    // ("terminate called without an active exception", which an intermittent abort at server
-    // shutdown printed; not reproduced on the machine where this guard was added, so whether it was
-    // this is not proven). So no cancellation inside this callback: one that arrives meanwhile stays
+    // inside the noexcept audioBlock() would unwind through it and end the process in std::terminate.
+    // (The same cancel also lands outside our code: RtAudio's shutdown handler prints its notice to
+    // std::cerr on this very thread while its closing thread cancels it; cancelled inside an inserter,
+    // libstdc++ sets badbit on std::cerr (printError clears it), inside the unitbuf flush of a sentry's
+    // noexcept destructor it terminates - which explains the intermittent abort and lost message at
+    // JACK server shutdown; RtAudio's code, not ours, and the crash report shows it if it recurs.)
+    // So no cancellation inside this callback: one that arrives meanwhile stays
     // pending and acts when the old state comes back at the end, outside the model and after the gate
     // is left. (Both calls flip a flag in the thread descriptor: no system call, no lock.)
     int cancelState = PTHREAD_CANCEL_ENABLE;
