@@ -13,6 +13,8 @@
 #include "Engine/RealtimeEngine.h"
 #include "Model/ModelFile.h"
 
+#include <common/MachineInfo.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -27,34 +29,13 @@
 
 namespace {
 
-double threadSeconds() {
-    timespec ts{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
-
 // ns per sample for `run` over `in` in blocks of `block`
 double nsPerSample(const std::function<void(const float*, float*, int)>& run, const std::vector<float>& in, std::vector<float>& out,
                    int block) {
     const int n = static_cast<int>(in.size());
-    const double t0 = threadSeconds();
+    const double t0 = mfx::apps::cpuSeconds(CLOCK_THREAD_CPUTIME_ID);
     for (int i = 0; i < n; i += block) run(in.data() + i, out.data() + i, std::min(block, n - i));
-    return (threadSeconds() - t0) * 1e9 / n;
-}
-
-std::string cpuName() {
-    std::FILE* f = std::fopen("/proc/cpuinfo", "r");
-    if (!f) return "unknown CPU";
-    char line[512];
-    std::string name = "unknown CPU";
-    while (std::fgets(line, sizeof line, f))
-        if (std::strncmp(line, "model name", 10) == 0) {
-            const char* c = std::strchr(line, ':');
-            if (c) name = std::string(c + 2, std::strlen(c + 2) - 1);
-            break;
-        }
-    std::fclose(f);
-    return name;
+    return (mfx::apps::cpuSeconds(CLOCK_THREAD_CPUTIME_ID) - t0) * 1e9 / n;
 }
 
 } // namespace
@@ -118,7 +99,7 @@ int main(int argc, char** argv) {
     utsname u{};
     uname(&u);
     std::printf("mfx_nam_bench: %s (%s), one thread; %.1f s of audio per measurement, fastest of %d interleaved rounds (median beside)\n",
-                cpuName().c_str(), u.machine, seconds, repeat);
+                mfx::apps::cpuName().c_str(), u.machine, seconds, repeat);
     std::printf("NAM standard WaveNet: %d parameters (re-implemented, Tests/Bench/NamWaveNet.h), %s\n", namW.parameterCount(),
                 mfx::bench::kNamBuildName);
     for (int block : blocks) {

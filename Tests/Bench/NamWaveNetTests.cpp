@@ -70,7 +70,7 @@ TEST_CASE("NAM WaveNet block code equals its per-sample reference, any block siz
             INFO(kNamBuildName << ", channels " << config.front().channels << ", first block " << blocks[0] << ": worst " << worst
                                 << " of peak " << peak);
             CHECK(peak > 1e-3);                 // the network does something
-            CHECK(worst <= 2e-5 * peak + 1e-7); // float32 against double
+            CHECK(worst <= 2e-6 * peak + 1e-8); // float32 against double (measured: 2e-7 of the peak)
             // reset() returns to the zero history: the same output again
             net->reset();
             double peak2 = 0;

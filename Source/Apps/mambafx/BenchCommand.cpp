@@ -5,6 +5,7 @@
 
 #include <common/CommandLine.h>
 #include <common/Errors.h>
+#include <common/MachineInfo.h>
 
 #include "Engine/Kernels.h"
 #include "Engine/OfflineRenderer.h"
@@ -18,7 +19,6 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -38,23 +38,10 @@ struct BenchOptions {
     std::string simd; // --simd: dispatch limited to this target
 };
 
-double cpuSeconds(clockid_t clock) {
-    timespec ts{};
-    clock_gettime(clock, &ts);
-    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
-
 double peakRssMiB() {
     rusage u{};
     getrusage(RUSAGE_SELF, &u);
     return static_cast<double>(u.ru_maxrss) / 1024.0;
-}
-
-std::string cpuName() {
-    std::ifstream f("/proc/cpuinfo");
-    for (std::string line; std::getline(f, line);)
-        if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-    return "unknown CPU";
 }
 
 struct Timing {
