@@ -200,6 +200,10 @@ void ExpArray(const float* x, float* y, std::size_t n) {
     const DF d;
     for (std::size_t i = 0; i < n; i += hn::Lanes(d)) hn::StoreU(FastExp(d, hn::LoadU(d, x + i)), d, y + i);
 }
+void ExpNegArray(const float* x, float* y, std::size_t n) {
+    const DF d;
+    for (std::size_t i = 0; i < n; i += hn::Lanes(d)) hn::StoreU(FastExpNeg(d, hn::LoadU(d, x + i)), d, y + i);
+}
 void Exp2Array(const float* x, float* y, std::size_t n) {
     const DF d;
     for (std::size_t i = 0; i < n; i += hn::Lanes(d)) hn::StoreU(FastExp2(d, hn::LoadU(d, x + i)), d, y + i);
@@ -226,6 +230,7 @@ HWY_EXPORT(RunBlock);
 HWY_EXPORT(Linear);
 HWY_EXPORT(Softplus);
 HWY_EXPORT(ExpArray);
+HWY_EXPORT(ExpNegArray);
 HWY_EXPORT(Exp2Array);
 HWY_EXPORT(ScanDecayArray);
 HWY_EXPORT(SiluArray);
@@ -240,6 +245,7 @@ void linear(const float* x, std::size_t xStride, std::size_t rows, int inDim, co
 }
 void softplus(float* v, std::size_t n) noexcept { HWY_DYNAMIC_DISPATCH(Softplus)(v, n); }
 void fastExp(const float* x, float* y, std::size_t n) noexcept { HWY_DYNAMIC_DISPATCH(ExpArray)(x, y, n); }
+void fastExpNeg(const float* x, float* y, std::size_t n) noexcept { HWY_DYNAMIC_DISPATCH(ExpNegArray)(x, y, n); }
 void fastExp2(const float* x, float* y, std::size_t n) noexcept { HWY_DYNAMIC_DISPATCH(Exp2Array)(x, y, n); }
 void scanDecay(const float* x, float* y, std::size_t n) noexcept { HWY_DYNAMIC_DISPATCH(ScanDecayArray)(x, y, n); }
 void silu(const float* x, float* y, std::size_t n) noexcept { HWY_DYNAMIC_DISPATCH(SiluArray)(x, y, n); }

@@ -19,6 +19,8 @@ void softplus(float* v, std::size_t n) noexcept;
 
 // y = exp(x) with the engine's fast exp (relative error < 2e-7 for x in [-87, 88]); n a multiple of kLanes
 void fastExp(const float* x, float* y, std::size_t n) noexcept;
+// y = exp(-x) as SiLU computes it: fastExp of -x, bit for bit; n a multiple of kLanes
+void fastExpNeg(const float* x, float* y, std::size_t n) noexcept;
 
 // y = 2^x with the scan's fast exp2 (relative error < 3e-7 for x in [-125, 127]); n a multiple of kLanes
 void fastExp2(const float* x, float* y, std::size_t n) noexcept;

@@ -143,9 +143,31 @@ HWY_INLINE V FastExp(DF d, V x) {
     const auto e23 = hn::ShiftLeft<23>(hn::ShiftRight<4>(bits)); // (n >> 4) << 23; the 0x4B400000 offset overflows away
     return hn::BitCast(d, hn::Add(hn::BitCast(di, hn::Mul(p, t)), e23));
 }
+// exp(-v), bit for bit FastExp(d, Neg(v)) one operation shorter: the clamp, the reduction and the
+// polynomial mirrored, each step the exact negation of FastExp's under round-to-nearest
+// (v' = -x, r' = -r, and p r + 1 = 1 - p r'), so no sign flip is needed.
+template <class V>
+HWY_INLINE V FastExpNeg(DF d, V v) {
+    const hn::RebindToSigned<DF> di;
+    v = hn::Max(hn::Min(v, hn::Set(d, 87.3f)), hn::Set(d, -88.0f));
+    const V shifter = hn::Set(d, 12582912.0f); // 1.5 * 2^23
+    const V kt = hn::MulAdd(v, hn::Set(d, -23.083120654223414f), shifter); // -16 / ln2
+    const V n = hn::Sub(kt, shifter);
+    V r = hn::MulAdd(n, hn::Set(d, 0.693359375f / 16.0f), v);
+    r = hn::MulAdd(n, hn::Set(d, -2.12194440e-4f / 16.0f), r);
+    V p = hn::MulAdd(hn::Set(d, -1.0f / 6.0f), r, hn::Set(d, 0.5f));
+    p = hn::NegMulAdd(p, r, hn::Set(d, 1.0f));
+    p = hn::NegMulAdd(p, r, hn::Set(d, 1.0f));
+    const auto bits = hn::BitCast(di, kt);
+    const V t = V{_mm512_permutexvar_ps(bits.raw, hn::Load(d, kExp2Sixteenths).raw)};
+    const auto e23 = hn::ShiftLeft<23>(hn::ShiftRight<4>(bits));
+    return hn::BitCast(d, hn::Add(hn::BitCast(di, hn::Mul(p, t)), e23));
+}
 #else
 template <class V>
 HWY_INLINE V FastExp(DF d, V x) { return FastExpPoly(d, x); }
+template <class V>
+HWY_INLINE V FastExpNeg(DF d, V v) { return FastExpPoly(d, hn::Neg(v)); }
 #endif
 
 // 1/x for x >= 1 (finite). On AVX-512: the rcp14 estimate (14 bits) refined by one Newton step
@@ -166,7 +188,7 @@ HWY_INLINE V FastRecip(DF d, V x) {
 // SiLU(v) = v / (1 + exp(-v))
 template <class V>
 HWY_INLINE V Silu(DF d, V v) {
-    return hn::Mul(v, FastRecip(d, hn::Add(hn::Set(d, 1.0f), FastExp(d, hn::Neg(v)))));
+    return hn::Mul(v, FastRecip(d, hn::Add(hn::Set(d, 1.0f), FastExpNeg(d, v))));
 }
 
 #if MFX_SCAN_TABLE

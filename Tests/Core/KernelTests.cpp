@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,23 @@ TEST_CASE("fast exp stays within 3e-7 relative error over the range the engine u
     std::vector<float> lo(kLanes, -1e30f), out(kLanes);
     kernels::fastExp(lo.data(), out.data(), kLanes);
     for (float v : out) CHECK((std::isfinite(v) && v >= 0.0f && v < 1e-37f));
+}
+
+TEST_CASE("SiLU's exp(-v) is fast exp of -v bit for bit, at the clamps too", "[kernels]") {
+    std::vector<float> v;
+    for (double a = -100.0; a <= 100.0; a += 0.000731) v.push_back(static_cast<float>(a));
+    for (float e : {87.3f, -88.0f, 0.0f, -0.0f, 1e-30f, -1e-30f, 1e30f, -1e30f})
+        for (float w : {std::nextafter(e, -1e38f), e, std::nextafter(e, 1e38f)}) v.push_back(w);
+    while (v.size() % kLanes) v.push_back(0.5f);
+    std::vector<float> neg(v.size()), want(v.size()), got(v.size());
+    for (std::size_t i = 0; i < v.size(); ++i) neg[i] = -v[i];
+    kernels::fastExp(neg.data(), want.data(), v.size());
+    kernels::fastExpNeg(v.data(), got.data(), v.size());
+    std::size_t differ = 0;
+    for (std::size_t i = 0; i < v.size(); ++i)
+        if (std::memcmp(&want[i], &got[i], sizeof(float)) != 0 && ++differ <= 5) UNSCOPED_INFO("v " << v[i] << ": " << want[i] << " vs " << got[i]);
+    INFO("target " << kernels::targetName() << ", " << v.size() << " inputs");
+    CHECK(differ == 0);
 }
 
 TEST_CASE("fast exp2 (the scan's exp(dt A) = 2^(dt A log2 e)) stays within 3e-7 relative error", "[kernels]") {
