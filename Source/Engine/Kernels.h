@@ -29,8 +29,8 @@ void fastExp2(const float* x, float* y, std::size_t n) noexcept;
 // targets the table-based Exp2Sixteenths, else fastExp2 (relative error < 3e-7 either way); n a multiple of kLanes
 void scanDecay(const float* x, float* y, std::size_t n) noexcept;
 
-// y = SiLU(x) = x / (1 + exp(-x)) as every engine path computes it (fast exp, reciprocal by one
-// Newton step); n a multiple of kLanes
+// y = SiLU(x) = x / (1 + exp(-x)) as every engine path computes it (fast exp, then a
+// division); n a multiple of kLanes
 void silu(const float* x, float* y, std::size_t n) noexcept;
 
 // Name of the instruction set the kernels run on (e.g. "AVX3" = AVX-512, "AVX2"), from a dispatched call.

@@ -170,19 +170,13 @@ template <class V>
 HWY_INLINE V FastExpNeg(DF d, V v) { return FastExpPoly(d, hn::Neg(v)); }
 #endif
 
-// 1/x for x >= 1 (finite). On AVX-512: the rcp14 estimate (14 bits) refined by one Newton step
-// r' = r + r (1 - x r), within 1 ulp or so: three pipelined operations instead of a division,
-// which occupies the divider for several cycles per 16-lane vector on Zen 4 (SiLU twice and
-// softplus once per channel per layer and sample). Elsewhere a plain division (the 12-bit
-// estimates of SSE/AVX2 would need a second step to stay as accurate).
+// 1/x for x >= 1 (finite): a plain division. (An estimate refined by Newton steps takes pipeline
+// slots the multiply-adds need: on Zen 4, rcp14 + one step measured 2 % slower for the default model
+// than the division, at block 1 and at 512 (2026-12-03), and rcpps + two steps on the AVX2 path
+// 15 % slower; the divider runs beside the FMA pipes.)
 template <class V>
 HWY_INLINE V FastRecip(DF d, V x) {
-#if HWY_TARGET <= HWY_AVX3 && HWY_ARCH_X86
-    const V r = hn::ApproximateReciprocal(x);
-    return hn::MulAdd(r, hn::NegMulAdd(x, r, hn::Set(d, 1.0f)), r);
-#else
     return hn::Div(hn::Set(d, 1.0f), x);
-#endif
 }
 
 // SiLU(v) = v / (1 + exp(-v))
